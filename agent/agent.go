@@ -62,7 +62,7 @@ func WithState(s domain.State) Option { return func(a *Agent) { a.state = s.Clon
 
 type item struct {
 	in   domain.Input
-	fn   func(*Agent)   // runs on the actor goroutine (inspection)
+	fn   func(*Agent)  // runs on the actor goroutine (inspection)
 	sync chan struct{} // closed once the input has been processed (Sync)
 }
 

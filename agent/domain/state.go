@@ -310,7 +310,9 @@ func NewState() State {
 }
 
 // SignedIn reports whether an agent is signed in.
-func (s *State) SignedIn() bool { return s.Presence.Presence != PresenceOffline && s.Presence.Presence != PresenceUnknown }
+func (s *State) SignedIn() bool {
+	return s.Presence.Presence != PresenceOffline && s.Presence.Presence != PresenceUnknown
+}
 
 // Status is the effective status shown to the agent.
 func (s *State) Status() AgentStatus {
