@@ -1,0 +1,5 @@
+//go:build !linux && !windows && !darwin
+
+package store
+
+func defaultDir() (string, error) { return xdgDataDir() }
