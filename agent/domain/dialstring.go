@@ -58,10 +58,12 @@ func NormalizeDialString(s string) (string, error) {
 	}
 	if n, err := normalizeNumber(s); err == nil {
 		return n, nil
-	} else if errors.Is(err, ErrNumberTooLong) {
+	} else if errors.Is(err, ErrNumberTooLong) || errors.Is(err, ErrEmptyNumber) {
 		return "", err
 	}
-	if isSIPUser(s) {
+	// Only something with a letter in it can be a user name; digits mixed
+	// with stray '+' signs are a mistyped number.
+	if strings.IndexFunc(s, unicode.IsLetter) >= 0 && isSIPUser(s) {
 		return s, nil
 	}
 	return "", ErrInvalidNumber
