@@ -36,6 +36,9 @@ func NormalizeE164(raw, countryCode string) (string, error) {
 	}
 	d := digits.String()
 	cc := strings.TrimPrefix(countryCode, "+")
+	if !validCountryCode(cc) {
+		return "", fmt.Errorf("%w: bad default country code", ErrInvalidNumber)
+	}
 	switch {
 	case intl:
 	case strings.HasPrefix(d, "00"):
@@ -54,6 +57,21 @@ func NormalizeE164(raw, countryCode string) (string, error) {
 		return "", fmt.Errorf("%w: %d digits is not an e.164 number", ErrInvalidNumber, len(d))
 	}
 	return "+" + d, nil
+}
+
+func validCountryCode(cc string) bool {
+	if cc == "" {
+		return true // international numbers only
+	}
+	if len(cc) > 3 || cc[0] == '0' {
+		return false
+	}
+	for _, r := range cc {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // canonicalNumber is the key numbers are stored under: E.164 when the
