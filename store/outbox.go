@@ -234,10 +234,9 @@ func (p *Profile) Next(target string, now time.Time) (Entry, bool, error) {
 	return e, true, nil
 }
 
-// modify applies fn to the entry id (looked up in the active bucket, or the
-// dead bucket when fromDead) and moves it to the bucket its new state
-// belongs in.
-func (p *Profile) modify(id EntryID, fromDead bool, fn func(e *Entry) error) error {
+// modify applies fn to the entry id, wherever it is, and moves it to the
+// bucket its new state belongs in.
+func (p *Profile) modify(id EntryID, fn func(e *Entry) error) error {
 	err := p.db.update(func(tx *bolt.Tx) error {
 		ob, err := p.bucket(tx, bOutbox)
 		if err != nil {
@@ -247,15 +246,19 @@ func (p *Profile) modify(id EntryID, fromDead bool, fn func(e *Entry) error) err
 		if err != nil {
 			return err
 		}
-		src := tb.Bucket(bActive)
-		if fromDead {
-			src = tb.Bucket(bDead)
+		var src *bolt.Bucket
+		var e Entry
+		for _, n := range [][]byte{bActive, bDead, bDone} {
+			got, found, err := getEntry(tb.Bucket(n), id.Seq)
+			if err != nil {
+				return err
+			}
+			if found {
+				src, e = tb.Bucket(n), got
+				break
+			}
 		}
-		e, found, err := getEntry(src, id.Seq)
-		if err != nil {
-			return err
-		}
-		if !found {
+		if src == nil {
 			return fmt.Errorf("outbox entry %s/%d: %w", id.Target, id.Seq, ErrNotFound)
 		}
 		before := e.State
@@ -297,7 +300,7 @@ func want(e *Entry, states ...EntryState) error {
 // ambiguous -> in flight) and counts the attempt. Commit it before the
 // network call: a crash then leaves it ambiguous.
 func (p *Profile) MarkInFlight(id EntryID) error {
-	return p.modify(id, false, func(e *Entry) error {
+	return p.modify(id, func(e *Entry) error {
 		if err := want(e, StatePending, StateAmbiguous); err != nil {
 			return err
 		}
@@ -309,7 +312,7 @@ func (p *Profile) MarkInFlight(id EntryID) error {
 
 // MarkDone records success (in flight -> done).
 func (p *Profile) MarkDone(id EntryID) error {
-	return p.modify(id, false, func(e *Entry) error {
+	return p.modify(id, func(e *Entry) error {
 		if err := want(e, StateInFlight); err != nil {
 			return err
 		}
@@ -321,7 +324,7 @@ func (p *Profile) MarkDone(id EntryID) error {
 // MarkRetry records a failure that certainly did not reach the CRM (in
 // flight -> pending, or ambiguous when an earlier attempt may have).
 func (p *Profile) MarkRetry(id EntryID, lastErr string, nextAt time.Time) error {
-	return p.modify(id, false, func(e *Entry) error {
+	return p.modify(id, func(e *Entry) error {
 		if err := want(e, StateInFlight); err != nil {
 			return err
 		}
@@ -337,7 +340,7 @@ func (p *Profile) MarkRetry(id EntryID, lastErr string, nextAt time.Time) error 
 // MarkAmbiguous records a failure after which the CRM may have applied the
 // request (timeout, reset after sending): in flight -> ambiguous.
 func (p *Profile) MarkAmbiguous(id EntryID, lastErr string, nextAt time.Time) error {
-	return p.modify(id, false, func(e *Entry) error {
+	return p.modify(id, func(e *Entry) error {
 		if err := want(e, StateInFlight); err != nil {
 			return err
 		}
@@ -350,7 +353,7 @@ func (p *Profile) MarkAmbiguous(id EntryID, lastErr string, nextAt time.Time) er
 // MarkDead dead-letters the entry after a permanent failure; it stays until
 // Resend and no longer blocks the target's queue.
 func (p *Profile) MarkDead(id EntryID, msg string) error {
-	return p.modify(id, false, func(e *Entry) error {
+	return p.modify(id, func(e *Entry) error {
 		if err := want(e, StateInFlight, StatePending, StateAmbiguous); err != nil {
 			return err
 		}
@@ -363,7 +366,7 @@ func (p *Profile) MarkDead(id EntryID, msg string) error {
 // (dead -> pending, or ambiguous if it may exist) with a fresh attempt
 // count, due now.
 func (p *Profile) Resend(id EntryID) error {
-	return p.modify(id, true, func(e *Entry) error {
+	return p.modify(id, func(e *Entry) error {
 		if err := want(e, StateDead); err != nil {
 			return err
 		}
