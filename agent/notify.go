@@ -133,6 +133,13 @@ func (a *Agent) publish(before domain.State, notices []domain.Notice) {
 	}
 }
 
+// Seq returns the sequence number of the latest notification published.
+func (a *Agent) Seq() uint64 {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.seq
+}
+
 // Watch calls fn with a full snapshot and then with every change, in order,
 // on a goroutine of its own, until ctx is cancelled or the agent stops. fn
 // must not call back into Watch. The returned function stops watching.
