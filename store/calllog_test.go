@@ -139,6 +139,23 @@ func TestSaveCallLogQueueFullNeverBlocks(t *testing.T) {
 		t.Fatal(err)
 	}
 	<-bs.entered // the writer is stuck posting: nothing drains the queue
+	// ... but it holds no transaction while posting: other writes proceed.
+	wrote := make(chan error, 1)
+	go func() {
+		p, err := db.Profile("a1")
+		if err == nil {
+			err = p.PutSettings(map[string]string{"theme": "dark"})
+		}
+		wrote <- err
+	}()
+	select {
+	case err := <-wrote:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a write transaction waited for the sink: the writer posts inside its transaction")
+	}
 	var full bool
 	start := time.Now()
 	for i := 1; i < 10; i++ {

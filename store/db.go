@@ -198,10 +198,17 @@ func (db *DB) Profile(agentID string) (*Profile, error) {
 	if err := checkAgent(agentID); err != nil {
 		return nil, err
 	}
-	err := db.update(func(tx *bolt.Tx) error {
-		_, err := ensureProfile(tx, agentID)
-		return err
+	exists := false
+	err := db.view(func(tx *bolt.Tx) error {
+		exists = tx.Bucket(bProfiles).Bucket([]byte(agentID)) != nil
+		return nil
 	})
+	if err == nil && !exists {
+		err = db.update(func(tx *bolt.Tx) error {
+			_, err := ensureProfile(tx, agentID)
+			return err
+		})
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open profile: %w", err)
 	}

@@ -22,6 +22,7 @@ const (
 	ViewOutgoing View = 4 // outbound calls
 )
 
+// String names the view.
 func (v View) String() string {
 	switch v {
 	case ViewUnknown:

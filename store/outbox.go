@@ -27,6 +27,7 @@ const (
 	StateDead      EntryState = 5 // permanent failure; waits for Resend
 )
 
+// String names the state.
 func (s EntryState) String() string {
 	switch s {
 	case StateUnknown:
