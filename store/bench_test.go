@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sync"
 	"testing"
 	"time"
 
@@ -75,35 +74,15 @@ func buildHistory(tb testing.TB, db *DB, agent string, n int, targets ...string)
 	}
 }
 
-var (
-	bigOnce sync.Once
-	bigDB   *DB
-	bigErr  error
-)
-
-// bigHistory is a 100 000-call profile shared by the history benchmarks
-// (built once per process, a few seconds).
-func bigHistory(b *testing.B) *DB {
-	bigOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "store-bench-")
-		if err != nil {
-			bigErr = err
-			return
-		}
-		bigDB, bigErr = Open(dir, quiet)
-		if bigErr == nil {
-			buildHistory(b, bigDB, "a1", 100000)
-		}
-	})
-	if bigErr != nil {
-		b.Fatal(bigErr)
-	}
-	return bigDB
-}
-
 // BenchmarkHistoryQuery100k queries each view of a 100 000-call history.
 func BenchmarkHistoryQuery100k(b *testing.B) {
-	db := bigHistory(b)
+	// The fixture is built once here; the sub-benchmarks share it.
+	db, err := Open(b.TempDir(), quiet)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	buildHistory(b, db, "a1", 100000)
 	p, err := db.Profile("a1")
 	if err != nil {
 		b.Fatal(err)
