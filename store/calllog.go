@@ -127,7 +127,7 @@ func (db *DB) writer() {
 func (db *DB) commit(batch []saveReq) {
 	now := db.cfg.now()
 	errs := make([]error, len(batch))
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
+	err := db.writerUpdate(func(tx *bolt.Tx) error {
 		for _, r := range batch {
 			if err := saveLog(tx, r.log, r.targets, now); err != nil {
 				return err
@@ -137,7 +137,7 @@ func (db *DB) commit(batch []saveReq) {
 	})
 	if err != nil && len(batch) > 1 {
 		for i, r := range batch {
-			errs[i] = db.bolt.Update(func(tx *bolt.Tx) error { return saveLog(tx, r.log, r.targets, now) })
+			errs[i] = db.writerUpdate(func(tx *bolt.Tx) error { return saveLog(tx, r.log, r.targets, now) })
 		}
 	} else {
 		for i := range errs {

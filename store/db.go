@@ -24,7 +24,9 @@ type DB struct {
 	quit       chan struct{}
 	writerDone chan struct{}
 
-	mu     sync.RWMutex // guards closed against sends on reqs
+	// mu guards closed and the bolt handle: transactions hold it shared,
+	// Close and Compact exclusively.
+	mu     sync.RWMutex
 	closed bool
 }
 
@@ -103,30 +105,103 @@ func (db *DB) Close() error {
 	db.mu.Unlock()
 	close(db.quit)
 	<-db.writerDone
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if db.bolt == nil {
+		return nil
+	}
 	if err := db.bolt.Close(); err != nil {
 		return fmt.Errorf("close database: %w", err)
 	}
 	return nil
 }
 
-func (db *DB) isClosed() bool {
+func (db *DB) update(fn func(tx *bolt.Tx) error) error {
 	db.mu.RLock()
 	defer db.mu.RUnlock()
-	return db.closed
-}
-
-func (db *DB) update(fn func(tx *bolt.Tx) error) error {
-	if db.isClosed() {
+	if db.closed || db.bolt == nil {
 		return ErrClosed
 	}
 	return db.bolt.Update(fn)
 }
 
 func (db *DB) view(fn func(tx *bolt.Tx) error) error {
-	if db.isClosed() {
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	if db.closed || db.bolt == nil {
 		return ErrClosed
 	}
 	return db.bolt.View(fn)
+}
+
+// writerUpdate is update for the call-log writer, which still drains its
+// queue while Close waits for it.
+func (db *DB) writerUpdate(fn func(tx *bolt.Tx) error) error {
+	db.mu.RLock()
+	defer db.mu.RUnlock()
+	if db.bolt == nil {
+		return ErrClosed
+	}
+	return db.bolt.Update(fn)
+}
+
+// Compact rewrites the file with only its live data, so that deleted
+// records no longer linger in free pages, and reopens it. It waits for
+// running transactions and blocks every other operation meanwhile. The
+// file lock is released for the moment between closing the old file and
+// opening the new one.
+func (db *DB) Compact() error {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	if db.closed || db.bolt == nil {
+		return ErrClosed
+	}
+	tmp := db.path + ".compact"
+	_ = os.Remove(tmp)
+	dst, err := bolt.Open(tmp, 0o600, &bolt.Options{Timeout: db.cfg.timeout})
+	if err != nil {
+		return fmt.Errorf("compact: %w", err)
+	}
+	if err := bolt.Compact(dst, db.bolt, 16<<20); err != nil {
+		return errors.Join(fmt.Errorf("compact: %w", err), dst.Close(), os.Remove(tmp))
+	}
+	if err := dst.Close(); err != nil {
+		return errors.Join(fmt.Errorf("compact: %w", err), os.Remove(tmp))
+	}
+	if err := db.bolt.Close(); err != nil {
+		return errors.Join(fmt.Errorf("compact: %w", err), os.Remove(tmp))
+	}
+	renameErr := os.Rename(tmp, db.path)
+	if renameErr == nil {
+		renameErr = syncDir(filepath.Dir(db.path))
+	}
+	bdb, err := bolt.Open(db.path, 0o600, &bolt.Options{Timeout: db.cfg.timeout})
+	if err != nil {
+		// The store cannot continue without its file: every operation now
+		// fails with ErrClosed; Close still stops the writer.
+		db.bolt = nil
+		if errors.Is(err, berrors.ErrTimeout) {
+			err = ErrAlreadyRunning
+		}
+		return errors.Join(fmt.Errorf("reopen after compact: %w", err), renameErr)
+	}
+	db.bolt = bdb
+	if renameErr != nil {
+		_ = os.Remove(tmp)
+		return fmt.Errorf("compact: %w", renameErr)
+	}
+	db.log.Info("database compacted")
+	return nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	// Directories cannot be synced on every OS (Windows): ignore that error.
+	_ = d.Sync()
+	return d.Close()
 }
 
 // MachineSettings returns the machine-level settings (zero value if unset).

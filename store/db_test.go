@@ -11,6 +11,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/callcentre/softphone/agent/domain"
 )
 
 func TestOpenPermissions(t *testing.T) {
@@ -180,5 +182,44 @@ func TestMachineSettings(t *testing.T) {
 	defer db2.Close()
 	if m, _ := db2.MachineSettings(); !m.Shared {
 		t.Error("shared flag lost across reopen")
+	}
+}
+
+func TestCompactKeepsDataAndServes(t *testing.T) {
+	db, dir := openTest(t)
+	fill(t, db, "a1", 50, t0, "crm")
+	p, _ := db.Profile("a1")
+	if _, err := p.PurgeHistoryBefore(t0.Add(40 * time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	// Writes keep coming while the file is compacted.
+	sink := newSink()
+	c := db.NewCallLogger("crm")
+	c.Attach(sink)
+	for i := 100; i < 120; i++ {
+		if err := c.SaveCallLog(mkLog("a1", i, "in", t0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Compact(); err != nil {
+		t.Fatal(err)
+	}
+	for range 20 {
+		if _, ok := sink.wait(t).(domain.CallLogSaved); !ok {
+			t.Fatal("not saved")
+		}
+	}
+	if n, _ := p.HistoryLen(); n != 11+20 { // calls 39..49 end after the cutoff
+		t.Errorf("history %d after compact, want 31", n)
+	}
+	if cnt, _ := p.Counts(); cnt.Pending != 70 {
+		t.Errorf("outbox %+v after compact, want 70 pending", cnt)
+	}
+	// Still the single instance.
+	if _, err := Open(dir, WithOpenTimeout(50*time.Millisecond)); !errors.Is(err, ErrAlreadyRunning) {
+		t.Errorf("Open during use after compact: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, FileName+".compact")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("temporary file left: %v", err)
 	}
 }

@@ -40,9 +40,10 @@
 //
 // # Caveats
 //
-// bbolt does not zero freed pages, so data wiped by Logout or retention is
-// gone for the application but may remain in free pages of the file until
-// they are reused. The built-in E.164 normaliser knows no numbering plans;
+// bbolt does not zero freed pages, so data deleted by retention stays in
+// free pages of the file until they are reused; a wiping shared-PC Logout
+// therefore compacts the file (Compact), which briefly releases the
+// single-instance file lock. The built-in E.164 normaliser knows no numbering plans;
 // package crm should use a maintained phone-number library and pass it in
 // with WithNormalizer.
 //

@@ -38,8 +38,10 @@ type LogoutResult struct {
 // wipes the personal data the policy selects; on a personal PC it removes
 // nothing. Settings are kept either way.
 //
-// bbolt does not zero freed pages: wiped data leaves the application's
-// view at once but stays in free pages of the file until they are reused.
+// Because bbolt does not zero freed pages, a wiping logout compacts the
+// file (Compact) so the wiped data is no longer in it. Queued outbox
+// entries (with their payload) and dead letters stay until delivered or
+// resent; delivered entries are wiped with the history.
 func (db *DB) Logout(agentID string, policy LogoutPolicy, sec SecretRemover) (LogoutResult, error) {
 	var res LogoutResult
 	if err := checkAgent(agentID); err != nil {
@@ -117,10 +119,28 @@ func (db *DB) Logout(agentID string, policy LogoutPolicy, sec SecretRemover) (Lo
 				return err
 			}
 		}
-		return nil
+		if !policy.WipeHistory {
+			return nil
+		}
+		// Delivered outbox entries are history too; queued and dead ones
+		// stay for delivery under the agent's identity.
+		ob := pb.Bucket(bOutbox)
+		return ob.ForEachBucket(func(t []byte) error {
+			tb := ob.Bucket(t)
+			if err := tb.DeleteBucket(bDone); err != nil {
+				return err
+			}
+			_, err := tb.CreateBucket(bDone)
+			return err
+		})
 	})
 	if err != nil {
 		errs = append(errs, fmt.Errorf("wipe personal data: %w", err))
+	} else if len(wipe) > 0 {
+		// Deleted pages keep their bytes until reused: rewrite the file.
+		if err := db.Compact(); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	db.log.Info("agent logged out", "agent", agentID, "shared", true, "queued", res.QueuedKept,
 		"history_removed", res.HistoryRemoved, "files_removed", res.FilesRemoved, "failed", len(errs) > 0)

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -40,12 +41,18 @@ func seedAgent(t *testing.T, db *DB, agent string) []string {
 	if err := p.AddRecording(mkLog(agent, 2, "", t0).Key, files[1]); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.AddFavorite("Ops desk", "+441632960001"); err != nil {
+	if _, err := p.AddFavorite("FAV-NAME-zq1", "+441632960001"); err != nil {
 		t.Fatal(err)
 	}
-	if err := p.CacheContacts("+441632960002", []domain.CRMRecord{{ID: "003", Name: "Ann"}}); err != nil {
+	if err := p.CacheContacts("+441632960002", []domain.CRMRecord{{ID: "003", Name: "CACHED-NAME-zq2"}}); err != nil {
 		t.Fatal(err)
 	}
+	// A call logged for no CRM: its notes live in the history only.
+	h := db.NewCallLogger()
+	h.Attach(sink)
+	hl := mkLog(agent, 3, "out", t0)
+	hl.Notes = "HISTORY-ONLY-NOTE-zq3"
+	saveSync(t, h, sink, hl)
 	return files
 }
 
@@ -61,7 +68,7 @@ func TestHotDeskLogoutSharedPC(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !res.Shared || res.QueuedKept != 2 || res.FilesRemoved != 2 || res.HistoryRemoved != 2 {
+	if !res.Shared || res.QueuedKept != 2 || res.FilesRemoved != 2 || res.HistoryRemoved != 3 {
 		t.Errorf("result %+v", res)
 	}
 	if len(sec.deleted) != 1 || sec.deleted[0] != "alice" {
@@ -70,6 +77,16 @@ func TestHotDeskLogoutSharedPC(t *testing.T) {
 	for _, f := range files {
 		if _, err := os.Stat(f); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("recording %s still there (%v)", f, err)
+		}
+	}
+	// Nothing wiped is left in the file, free pages included.
+	raw, err := os.ReadFile(db.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"FAV-NAME-zq1", "CACHED-NAME-zq2", "HISTORY-ONLY-NOTE-zq3"} {
+		if bytes.Contains(raw, []byte(s)) {
+			t.Errorf("database file still contains %s", s)
 		}
 	}
 	// The next agent on this PC sees nothing of alice's.
@@ -112,8 +129,8 @@ func TestLogoutPolicy(t *testing.T) {
 		wantFiles   bool // the files remain
 		wantSecrets bool // secrets removed
 	}{
-		{"personal pc keeps everything", false, LogoutPolicy{WipeHistory: true, WipeRecordings: true}, 2, true, false},
-		{"shared pc, keep data", true, LogoutPolicy{}, 2, true, true},
+		{"personal pc keeps everything", false, LogoutPolicy{WipeHistory: true, WipeRecordings: true}, 3, true, false},
+		{"shared pc, keep data", true, LogoutPolicy{}, 3, true, true},
 		{"shared pc, wipe history only", true, LogoutPolicy{WipeHistory: true}, 0, true, true},
 	}
 	for _, tt := range tests {
