@@ -38,3 +38,28 @@ func TestEnviron(t *testing.T) {
 		t.Errorf("Environ = %v", got)
 	}
 }
+
+// TestRequire checks that a missing program skips the test locally and
+// fails it under CI=true.
+func TestRequire(t *testing.T) {
+	if os.Getenv("LAB_REQUIRE_CHILD") == "1" {
+		Require(t, "no-such-program-for-lab-keyring")
+		t.Log("Require returned")
+		return
+	}
+	for _, tc := range []struct {
+		ci       string
+		wantFail bool
+		wantText string
+	}{
+		{"", false, "--- SKIP: TestRequire"},
+		{"true", true, "--- FAIL: TestRequire"},
+	} {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestRequire$", "-test.v", "-test.count=1")
+		cmd.Env = Environ(os.Environ(), []string{"LAB_REQUIRE_CHILD=1", "CI=" + tc.ci})
+		out, err := cmd.CombinedOutput()
+		if (err != nil) != tc.wantFail || !strings.Contains(string(out), tc.wantText) || !strings.Contains(string(out), "gnome-keyring") {
+			t.Errorf("CI=%q: err %v, output:\n%s", tc.ci, err, out)
+		}
+	}
+}
