@@ -57,3 +57,6 @@ lint: vet staticcheck ## gofmt check, go vet, staticcheck
 
 clean: ## remove build output
 	rm -rf bin dist
+
+# Capabilities may add targets in mk/<name>.mk (help lines included).
+-include $(wildcard mk/*.mk)

@@ -17,6 +17,17 @@ BUILD_PKGS=(gcc pkg-config libgl1-mesa-dev xorg-dev libwayland-dev libxkbcommon-
 PEER_PKGS=(kamailio baresip-core linphone-cli sip-tester sipvicious pulseaudio pulseaudio-utils
 	libasound2-plugins alsa-utils xvfb xdotool gnome-keyring dbus-x11 libsecret-tools sox)
 
+# Each capability may add Debian packages in scripts/deps.d/<name>.txt (one
+# package per line, '#' comments); they count as test peers.
+here=$(cd "$(dirname "$0")" && pwd)
+if compgen -G "$here/deps.d/*.txt" >/dev/null; then
+	while read -r p; do
+		p=${p%%#*}
+		p=${p//[[:space:]]/}
+		[ -n "$p" ] && PEER_PKGS+=("$p")
+	done < <(cat "$here"/deps.d/*.txt)
+fi
+
 GO_MIN=1.25
 
 say() { printf 'deps: %s\n' "$*"; }

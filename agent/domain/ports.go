@@ -1,5 +1,7 @@
 package domain
 
+import "io"
+
 // Ports are implemented by the adapters and driven by the actor. Every
 // method must return quickly (enqueue the work, or start a goroutine) because
 // it runs on the actor's goroutine; progress and results come back later as
@@ -51,4 +53,33 @@ type Directory interface {
 	Lookup(key, number string) error
 	ScreenPop(key string, rec CRMRecord) error
 	ScreenPopNew(key, number string) error
+}
+
+// CallAudio is one connected call's decoded audio, in standard-library types
+// only, so package audio never imports diago and the core never touches a
+// sample. Both streams are 16-bit signed little-endian mono PCM at
+// SampleRate, in frames of FrameSize samples (20 ms).
+type CallAudio struct {
+	SampleRate int       // 8000 (G.711), 16000 (G.722) or 48000 (Opus)
+	FrameSize  int       // samples per frame (SampleRate / 50)
+	Rx         io.Reader // far-end audio, decoded, paced by the network
+	Tx         io.Writer // near-end audio to encode and send
+}
+
+// CallStats are a call's RTP statistics for the quality indicator.
+type CallStats struct {
+	Codec           string
+	PacketsSent     uint64
+	PacketsReceived uint64
+	PacketsLost     int64   // from sequence numbers (and RTCP receiver reports)
+	Jitter          float64 // milliseconds, RFC 3550 interarrival jitter
+	RTT             float64 // milliseconds, from RTCP; 0 when unknown
+}
+
+// AudioSource is implemented by package sip and consumed by package audio:
+// the PCM streams and statistics of a connected call. CallAudio fails when
+// the call is unknown or has no media yet.
+type AudioSource interface {
+	CallAudio(id CallID) (CallAudio, error)
+	CallStats(id CallID) (CallStats, error)
 }
