@@ -1,18 +1,51 @@
 // Package sip is the telephony adapter: the only package that imports
-// github.com/emiago/diago and github.com/emiago/sipgo. It implements
-// domain.Telephony (accounts, registration, calls, hold, DTMF, transfer),
-// turns diago's callbacks into domain events posted to the core, and exposes
-// each call's decoded PCM to package audio with standard-library types only.
-// diago's known defects are worked around here with sipgo-level requests and
-// our own SDP, never by copying diago's source.
+// github.com/emiago/diago and github.com/emiago/sipgo. An Engine serves one
+// SIP account; it implements domain.Telephony (registration, calls, hold,
+// DTMF, transfer) and domain.AudioSource (each connected call's decoded
+// PCM and RTP statistics), and posts domain events to the EventSink given
+// with Attach.
 //
-// Status: the adapter is built in the SIP engine issue; until then this file
-// pins the libraries (the versions in go.mod) so every build compiles them.
+// Wiring (cmd/softphone):
 //
-// It must not import agent (only agent/domain), ui, audio, store or crm.
+//	eng, err := sip.New(account, func() (string, error) { return secrets.Get(...) },
+//		sip.WithLogger(log))
+//	err = eng.Start(ctx)       // binds the SIP port; does not register
+//	a := agent.New(agent.Ports{Telephony: eng, ...})
+//	eng.Attach(a)              // events go to the agent
+//	... audio reads eng.CallAudio(id) / eng.CallStats(id)
+//	eng.Reregister()           // on network change or resume from sleep
+//	eng.Close()                // unregisters, hangs up, stops
+//
+// diago v0.31.0 defects and what this package does instead (diago-notes):
+//   - Register panics on an unreachable registrar: registration is our own
+//     loop of sipgo REGISTER requests with digest auth, refresh at 3/4 of
+//     the granted expiry (read from the Contact's expires too), back-off
+//     with jitter, and a plain-words reason for each failure.
+//   - The DTMF-first deadlock: telephone-event is always in the offer.
+//   - Referred-By carries the transferee's contact: we pass our own AoR.
+//   - Refer returns on the 202: the outcome comes from the NOTIFY, with
+//     our own timeout.
+//   - SIP INFO is never received and the far end's REFER is mishandled: a
+//     server middleware sees every request first; it refuses ghost INVITEs
+//     (not from the registrar or outbound proxy, or not for our user),
+//     tracks far-end hold from re-INVITE SDP, and refuses REFER from the
+//     far end cleanly (403) so the call stays up.
+//   - The RTCP round-trip time is bogus: CallStats reports RTT 0 (unknown);
+//     packets, loss and jitter are counted on the received packets.
+//
+// Not in this build (refused with ErrUnsupported, never silently
+// downgraded): TLS transport, SRTP, Opus and G.722.
+//
+// It must not import agent (only agent/domain), ui, audio, store, secrets
+// or crm.
+//
+// # Concurrency contract
+//
+// Port methods (Register, Dial, Answer, ...) may be called from any
+// goroutine and return at once; the work runs on the registration goroutine
+// or on the call's own goroutine, which owns the diago dialog for the
+// call's whole life (diago hangs up when an inbound handler returns). Each
+// call executes its commands in order. Events are posted from those
+// goroutines. CallAudio's Rx must be read by one goroutine and Tx written
+// by one goroutine.
 package sip
-
-import (
-	_ "github.com/emiago/diago" // pinned: v0.31.0, the newest the module proxy serves
-	_ "github.com/emiago/sipgo" // pinned: v1.7.2
-)

@@ -1,0 +1,735 @@
+package sip
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/callcentre/softphone/agent/domain"
+	"github.com/emiago/diago"
+	"github.com/emiago/sipgo"
+	"github.com/emiago/sipgo/sip"
+)
+
+// call is one call leg. Its goroutine (inbound: diago's handler; outbound:
+// the one Dial starts) owns the dialog for the call's whole life; port
+// methods hand it work through cmds.
+type call struct {
+	id      domain.CallID
+	inbound bool
+	cmds    chan func()
+	done    chan struct{} // closed when the call goroutine returns
+
+	mu           sync.Mutex
+	srv          *diago.DialogServerSession
+	cli          *diago.DialogClientSession
+	sipCallID    string
+	media        *callMedia
+	localEnd     bool // we ended it: no CallEnded event
+	remoteHeld   bool
+	cancelInvite context.CancelFunc
+	answered     bool
+}
+
+func newCall(id domain.CallID, inbound bool) *call {
+	return &call{id: id, inbound: inbound, cmds: make(chan func(), 16), done: make(chan struct{})}
+}
+
+// do queues f on the call goroutine.
+func (c *call) do(f func()) error {
+	select {
+	case <-c.done:
+		return ErrUnknownCall
+	default:
+	}
+	select {
+	case c.cmds <- f:
+		return nil
+	default:
+		return ErrBusy
+	}
+}
+
+// end hangs the call up from outside (engine shutdown).
+func (c *call) end() {
+	c.mu.Lock()
+	c.localEnd = true
+	cancel := c.cancelInvite
+	srv, cli := c.srv, c.cli
+	answered := c.answered
+	c.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+	ctx, done := context.WithTimeout(context.Background(), 3*time.Second)
+	defer done()
+	switch {
+	case cli != nil && answered:
+		_ = cli.Hangup(ctx)
+	case srv != nil && answered:
+		_ = srv.Hangup(ctx)
+	case srv != nil:
+		_ = srv.Respond(sip.StatusServiceUnavailable, "Service Unavailable", nil)
+	}
+	select {
+	case <-c.done:
+	case <-time.After(3 * time.Second):
+	}
+}
+
+func (e *Engine) addCall(c *call) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.started || e.closed {
+		return ErrNotStarted
+	}
+	if _, ok := e.calls[c.id]; ok {
+		return fmt.Errorf("%w: duplicate call id", ErrCallState)
+	}
+	e.calls[c.id] = c
+	if c.sipCallID != "" {
+		e.byCallID[c.sipCallID] = c
+	}
+	return nil
+}
+
+func (e *Engine) setSIPCallID(c *call, id string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c.mu.Lock()
+	c.sipCallID = id
+	c.mu.Unlock()
+	e.byCallID[id] = c
+}
+
+func (e *Engine) removeCall(c *call) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	delete(e.calls, c.id)
+	c.mu.Lock()
+	sid := c.sipCallID
+	c.mu.Unlock()
+	if e.byCallID[sid] == c {
+		delete(e.byCallID, sid)
+	}
+}
+
+func (e *Engine) call(id domain.CallID) (*call, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if !e.started || e.closed {
+		return nil, ErrNotStarted
+	}
+	c := e.calls[id]
+	if c == nil {
+		return nil, ErrUnknownCall
+	}
+	return c, nil
+}
+
+func (e *Engine) callBySIPID(id string) *call {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.byCallID[id]
+}
+
+// ---- outbound ----
+
+// Dial places a call to target (as normalised by domain.NormalizeDialString)
+// in the account's domain. Progress comes as CallProgress, CallAnswered,
+// CallFailed and CallEnded events.
+func (e *Engine) Dial(id domain.CallID, target string) error {
+	if err := e.running(); err != nil {
+		return err
+	}
+	uri, err := targetURI(target, e.acct.Domain)
+	if err != nil {
+		return err
+	}
+	c := newCall(id, false)
+	if err := e.addCall(c); err != nil {
+		return err
+	}
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		defer close(c.done)
+		defer e.removeCall(c)
+		e.runOutbound(c, uri)
+	}()
+	return nil
+}
+
+func (e *Engine) runOutbound(c *call, uri sip.Uri) {
+	log := e.log.With("call_id", string(c.id), "dir", "out")
+	pw, err := e.password()
+	if err != nil {
+		e.post(domain.CallFailed{ID: c.id, Cause: domain.CauseUnavailable, Reason: "password unavailable"})
+		return
+	}
+	d, err := e.dg.NewDialog(uri, diago.NewDialogOptions{Transport: e.acct.transport()})
+	if err != nil {
+		e.post(domain.CallFailed{ID: c.id, Cause: domain.CauseNetwork, Reason: err.Error()})
+		return
+	}
+	defer d.Close()
+	ctx, cancel := context.WithCancel(e.ctx)
+	defer cancel()
+	c.mu.Lock()
+	c.cli = d
+	c.cancelInvite = cancel
+	stopped := c.localEnd
+	c.mu.Unlock()
+	if stopped {
+		return
+	}
+	if cid := d.InviteRequest.CallID(); cid != nil {
+		e.setSIPCallID(c, cid.Value())
+	}
+	progressed := false
+	aor := e.aor()
+	from := &sip.FromHeader{DisplayName: e.acct.DisplayName, Address: aor, Params: sip.NewParams()}
+	from.Params.Add("tag", sip.GenerateTagN(16))
+	headers := append([]sip.Header{from}, e.routeHeaders()...)
+	// Drain commands queued while dialling (Hangup cancels through ctx).
+	go func() {
+		for {
+			select {
+			case f := <-c.cmds:
+				f()
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	start := time.Now()
+	err = d.Invite(ctx, diago.InviteClientOptions{
+		Username: e.acct.authUser(), Password: pw, Headers: headers,
+		OnResponse: func(res *sip.Response) error {
+			if (res.StatusCode == 180 || res.StatusCode == 183) && !progressed {
+				progressed = true
+				e.post(domain.CallProgress{ID: c.id, EarlyMedia: res.StatusCode == 183 && len(res.Body()) > 0})
+			}
+			return nil
+		},
+		OnMediaUpdate: func(m *diago.DialogMedia) { e.mediaUpdated(c) },
+	})
+	if err == nil {
+		err = d.Ack(ctx)
+	}
+	if err != nil {
+		c.mu.Lock()
+		local := c.localEnd
+		c.mu.Unlock()
+		if local {
+			log.Debug("outbound call cancelled")
+			return
+		}
+		var re sipgo.ErrDialogResponse
+		if errors.As(err, &re) {
+			cause := domain.CauseFromSIP(re.Res.StatusCode)
+			log.Info("outbound call failed", "code", re.Res.StatusCode)
+			e.post(domain.CallFailed{ID: c.id, Cause: cause, Reason: fmt.Sprintf("%d %s", re.Res.StatusCode, re.Res.Reason)})
+			return
+		}
+		log.Info("outbound call failed", "error", err)
+		e.post(domain.CallFailed{ID: c.id, Cause: domain.CauseNetwork, Reason: err.Error()})
+		return
+	}
+	e.setupTime.record(time.Since(start))
+	cancel() // stop the dialling command drain; the call loop takes over
+	c.mu.Lock()
+	c.answered = true
+	c.cancelInvite = nil
+	c.mu.Unlock()
+	if err := e.attachMedia(c, &d.DialogMedia); err != nil {
+		log.Warn("no media on answered call", "error", err)
+	}
+	e.post(domain.CallAnswered{ID: c.id})
+	e.callLoop(c, d.Context(), d, log)
+}
+
+// ---- inbound ----
+
+// middleware sees every request before diago: it refuses ghost INVITEs,
+// tracks re-INVITE holds from the far end and handles REFER and INFO
+// itself.
+func (e *Engine) middleware(next sipgo.RequestHandler) sipgo.RequestHandler {
+	return func(req *sip.Request, tx sip.ServerTransaction) {
+		switch req.Method {
+		case sip.INVITE:
+			to := req.To()
+			if to == nil || !to.Params.Has("tag") {
+				if reason := e.refuseInvite(req); reason != "" {
+					e.log.Warn("inbound invite refused", "reason", reason, "source", req.Source())
+					_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusForbidden, "Forbidden", nil))
+					return
+				}
+			} else if c := e.callBySIPID(callIDOf(req)); c != nil && len(req.Body()) > 0 {
+				held := sdpHeld(req.Body())
+				c.mu.Lock()
+				changed := c.remoteHeld != held
+				c.remoteHeld = held
+				c.mu.Unlock()
+				if changed {
+					e.post(domain.RemoteHold{ID: c.id, On: held})
+				}
+			}
+		case sip.REFER:
+			// We do not let the far end transfer the agent's calls: refuse
+			// cleanly and keep the call.
+			if c := e.callBySIPID(callIDOf(req)); c != nil {
+				e.log.Info("refer from the far end refused", "call_id", string(c.id))
+				_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusForbidden, "Transfer Not Allowed", nil))
+				return
+			}
+		}
+		next(req, tx)
+	}
+}
+
+func callIDOf(req *sip.Request) string {
+	if h := req.CallID(); h != nil {
+		return h.Value()
+	}
+	return ""
+}
+
+// refuseInvite returns why a new INVITE must not ring, or "".
+func (e *Engine) refuseInvite(req *sip.Request) string {
+	if !e.acct.AllowDirectCalls {
+		src := req.Source()
+		host, port, err := net.SplitHostPort(src)
+		if err != nil || !e.trusted[net.JoinHostPort(host, port)] {
+			return "not from the registrar or outbound proxy"
+		}
+	}
+	if req.Recipient.User != e.acct.User {
+		return "request-uri user is not this account"
+	}
+	return ""
+}
+
+// serveInbound is diago's handler for a new INVITE that passed the
+// middleware. It blocks for the call's life: diago hangs up when it
+// returns.
+func (e *Engine) serveInbound(d *diago.DialogServerSession) {
+	c := newCall(domain.NewCallID(), true)
+	c.srv = d
+	c.sipCallID = callIDOf(d.InviteRequest)
+	log := e.log.With("call_id", string(c.id), "dir", "in")
+	if err := e.addCall(c); err != nil {
+		_ = d.Respond(sip.StatusServiceUnavailable, "Service Unavailable", nil)
+		return
+	}
+	e.wg.Add(1)
+	defer e.wg.Done()
+	defer close(c.done)
+	defer e.removeCall(c)
+
+	_ = d.Trying()
+	if err := d.Ringing(); err != nil {
+		log.Warn("cannot send ringing", "error", err)
+		return
+	}
+	e.post(domain.CallOffered{ID: c.id, Remote: callerOf(d.InviteRequest), DialedNumber: dialedOf(d.InviteRequest)})
+	ctx := d.Context()
+	for {
+		select {
+		case f := <-c.cmds:
+			f()
+			c.mu.Lock()
+			answered, local := c.answered, c.localEnd
+			c.mu.Unlock()
+			if local {
+				return
+			}
+			if answered {
+				if err := e.attachMedia(c, &d.DialogMedia); err != nil {
+					log.Warn("no media on answered call", "error", err)
+				}
+				e.post(domain.CallAnswered{ID: c.id})
+				e.callLoop(c, ctx, d, log)
+				return
+			}
+		case <-ctx.Done():
+			log.Info("caller hung up before answer")
+			e.post(domain.CallEnded{ID: c.id, Cause: domain.CauseMissed, Reason: "caller hung up"})
+			return
+		}
+	}
+}
+
+// sessionOps are the operations of an answered dialog.
+type sessionOps interface {
+	Hold(ctx context.Context) error
+	Unhold(ctx context.Context) error
+	Hangup(ctx context.Context) error
+}
+
+// callLoop runs an answered call's commands until it ends.
+func (e *Engine) callLoop(c *call, ctx context.Context, d sessionOps, log interface {
+	Info(string, ...any)
+}) {
+	for {
+		select {
+		case f := <-c.cmds:
+			f()
+			c.mu.Lock()
+			local := c.localEnd
+			c.mu.Unlock()
+			if local {
+				return
+			}
+		case <-ctx.Done():
+			c.mu.Lock()
+			local := c.localEnd
+			c.mu.Unlock()
+			if !local {
+				log.Info("call ended by the far end")
+				e.post(domain.CallEnded{ID: c.id, Cause: domain.CauseRemoteHangup})
+			}
+			return
+		}
+	}
+}
+
+// Answer answers an offered call.
+func (e *Engine) Answer(id domain.CallID) error {
+	c, err := e.call(id)
+	if err != nil {
+		return err
+	}
+	if !c.inbound {
+		return fmt.Errorf("%w: answer an outbound call", ErrCallState)
+	}
+	return c.do(func() {
+		c.mu.Lock()
+		d, answered := c.srv, c.answered
+		c.mu.Unlock()
+		if answered {
+			return
+		}
+		err := d.AnswerOptions(diago.AnswerOptions{
+			Codecs:        e.codecs,
+			OnMediaUpdate: func(*diago.DialogMedia) { e.mediaUpdated(c) },
+		})
+		if err != nil {
+			e.log.Warn("answer failed", "call_id", string(id), "error", err)
+			c.mu.Lock()
+			c.localEnd = true
+			c.mu.Unlock()
+			e.post(domain.CallFailed{ID: id, Cause: domain.CauseNetwork, Reason: "answer failed: " + err.Error()})
+			return
+		}
+		c.mu.Lock()
+		c.answered = true
+		c.mu.Unlock()
+	})
+}
+
+// Reject refuses an offered call with code (486 Busy Here, 603 Decline,
+// 480 Temporarily Unavailable).
+func (e *Engine) Reject(id domain.CallID, code int) error {
+	if code < 400 || code > 699 {
+		return fmt.Errorf("%w: reject code %d", ErrCallState, code)
+	}
+	c, err := e.call(id)
+	if err != nil {
+		return err
+	}
+	if !c.inbound {
+		return fmt.Errorf("%w: reject an outbound call", ErrCallState)
+	}
+	return c.do(func() {
+		c.mu.Lock()
+		d, answered := c.srv, c.answered
+		c.localEnd = !answered || c.localEnd
+		c.mu.Unlock()
+		if answered {
+			return
+		}
+		if err := d.Respond(code, statusText(code), nil); err != nil {
+			e.log.Warn("reject failed", "call_id", string(id), "error", err)
+		}
+	})
+}
+
+// Redirect sends an offered call to target with 302 Moved Temporarily.
+func (e *Engine) Redirect(id domain.CallID, target string) error {
+	uri, err := targetURI(target, e.acct.Domain)
+	if err != nil {
+		return err
+	}
+	c, err := e.call(id)
+	if err != nil {
+		return err
+	}
+	if !c.inbound {
+		return fmt.Errorf("%w: redirect an outbound call", ErrCallState)
+	}
+	return c.do(func() {
+		c.mu.Lock()
+		d, answered := c.srv, c.answered
+		c.localEnd = !answered || c.localEnd
+		c.mu.Unlock()
+		if answered {
+			return
+		}
+		contact := &sip.ContactHeader{Address: uri, Params: sip.NewParams()}
+		if err := d.Respond(sip.StatusMovedTemporarily, "Moved Temporarily", nil, contact); err != nil {
+			e.log.Warn("redirect failed", "call_id", string(id), "error", err)
+		}
+	})
+}
+
+// Hangup ends a call: cancels an outbound call still ringing, rejects an
+// offered one (486), sends BYE on a connected one.
+func (e *Engine) Hangup(id domain.CallID) error {
+	c, err := e.call(id)
+	if err != nil {
+		return nil // already gone: hanging up twice is harmless
+	}
+	c.mu.Lock()
+	c.localEnd = true
+	cancel, answered := c.cancelInvite, c.answered
+	c.mu.Unlock()
+	if !c.inbound && !answered && cancel != nil {
+		cancel() // diago sends CANCEL
+		return nil
+	}
+	return c.do(func() {
+		ctx, done := context.WithTimeout(e.ctx, 10*time.Second)
+		defer done()
+		c.mu.Lock()
+		srv, cli, answered := c.srv, c.cli, c.answered
+		c.mu.Unlock()
+		switch {
+		case cli != nil:
+			err = cli.Hangup(ctx)
+		case srv != nil && answered:
+			err = srv.Hangup(ctx)
+		case srv != nil:
+			err = srv.Respond(sip.StatusBusyHere, "Busy Here", nil)
+		}
+		if err != nil {
+			e.log.Info("hangup", "call_id", string(id), "error", err)
+		}
+	})
+}
+
+// Hold puts a connected call on hold (re-INVITE sendonly) or resumes it.
+// A refused re-INVITE is reported as HoldFailed.
+func (e *Engine) Hold(id domain.CallID, on bool) error {
+	c, err := e.call(id)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	answered := c.answered
+	c.mu.Unlock()
+	if !answered {
+		return fmt.Errorf("%w: hold before answer", ErrCallState)
+	}
+	return c.do(func() {
+		d := c.session()
+		ctx, done := context.WithTimeout(e.ctx, 15*time.Second)
+		defer done()
+		var err error
+		if on {
+			err = d.Hold(ctx)
+		} else {
+			err = d.Unhold(ctx)
+		}
+		if err != nil {
+			e.log.Warn("hold re-invite failed", "call_id", string(id), "on", on, "error", err)
+			e.post(domain.HoldFailed{ID: id, On: on, Reason: holdReason(err)})
+		}
+	})
+}
+
+func holdReason(err error) string {
+	var re sipgo.ErrDialogResponse
+	if errors.As(err, &re) {
+		return fmt.Sprintf("the other side refused (%d %s)", re.Res.StatusCode, re.Res.Reason)
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "no answer from the other side"
+	}
+	return err.Error()
+}
+
+// session returns the answered dialog's operations.
+func (c *call) session() sessionOps {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cli != nil {
+		return c.cli
+	}
+	return c.srv
+}
+
+// SendDTMF sends digits as RFC 4733 telephone events.
+func (e *Engine) SendDTMF(id domain.CallID, digits string) error {
+	if !domain.ValidDTMF(digits) {
+		return fmt.Errorf("%w: dtmf %q", ErrBadTarget, digits)
+	}
+	c, err := e.call(id)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	m := c.media
+	c.mu.Unlock()
+	if m == nil {
+		return ErrNoMedia
+	}
+	return c.do(func() {
+		if err := m.sendDTMF(strings.ToUpper(digits)); err != nil {
+			e.log.Warn("dtmf failed", "call_id", string(id), "error", err)
+		}
+	})
+}
+
+// ---- transfer ----
+
+// TransferBlind transfers a connected call to target with REFER and
+// follows the NOTIFY progress; the outcome is a TransferResult event.
+func (e *Engine) TransferBlind(id domain.CallID, target string) error {
+	uri, err := targetURI(target, e.acct.Domain)
+	if err != nil {
+		return err
+	}
+	return e.refer(id, uri)
+}
+
+// TransferAttended transfers the held call id to the party of the consult
+// call to: REFER to id's far end with Refer-To carrying Replaces for the
+// consult dialog, so that party's phone replaces its call with us.
+func (e *Engine) TransferAttended(id, to domain.CallID) error {
+	k, err := e.call(to)
+	if err != nil {
+		return err
+	}
+	k.mu.Lock()
+	cli, srv, answered := k.cli, k.srv, k.answered
+	k.mu.Unlock()
+	if !answered {
+		return fmt.Errorf("%w: consult call not connected", ErrCallState)
+	}
+	var target sip.Uri
+	var callID, localTag, remoteTag string
+	switch {
+	case cli != nil:
+		target = *cli.RemoteContact().Address.Clone()
+		callID = callIDOf(cli.InviteRequest)
+		localTag, _ = cli.InviteRequest.From().Params.Get("tag")
+		remoteTag, _ = cli.InviteResponse.To().Params.Get("tag")
+	default:
+		target = *srv.RemoteContact().Address.Clone()
+		callID = callIDOf(srv.InviteRequest)
+		localTag, _ = srv.InviteResponse.To().Params.Get("tag")
+		remoteTag, _ = srv.InviteRequest.From().Params.Get("tag")
+	}
+	// Replaces names the dialog from the consulted party's side: to-tag is
+	// its local tag (our remote), from-tag ours.
+	target.Headers = sip.NewParams()
+	target.Headers.Add("Replaces", replacesValue(callID, remoteTag, localTag))
+	return e.refer(id, target)
+}
+
+// replacesValue is the escaped Replaces URI header value.
+func replacesValue(callID, toTag, fromTag string) string {
+	esc := func(s string) string {
+		r := strings.NewReplacer("%", "%25", ";", "%3B", "=", "%3D", "@", "%40", "?", "%3F", "&", "%26", " ", "%20")
+		return r.Replace(s)
+	}
+	return esc(callID) + "%3Bto-tag%3D" + esc(toTag) + "%3Bfrom-tag%3D" + esc(fromTag)
+}
+
+func (e *Engine) refer(id domain.CallID, referTo sip.Uri) error {
+	c, err := e.call(id)
+	if err != nil {
+		return err
+	}
+	c.mu.Lock()
+	cli, srv, answered := c.cli, c.srv, c.answered
+	c.mu.Unlock()
+	if !answered {
+		return fmt.Errorf("%w: transfer before answer", ErrCallState)
+	}
+	var once sync.Once
+	result := make(chan struct{})
+	report := func(ok bool, why string) {
+		once.Do(func() {
+			close(result)
+			e.post(domain.TransferResult{ID: id, OK: ok, Reason: why})
+		})
+	}
+	onNotify := func(code int) {
+		if code >= 200 {
+			report(code < 300, notifyReason(code))
+		}
+	}
+	aor := e.aor()
+	referredBy := sip.NewHeader("Referred-By", "<"+aor.String()+">")
+	return c.do(func() {
+		ctx, done := context.WithTimeout(e.ctx, 15*time.Second)
+		defer done()
+		var err error
+		if cli != nil {
+			err = cli.ReferOptions(ctx, referTo, diago.ReferClientOptions{Headers: []sip.Header{referredBy}, OnNotify: onNotify})
+		} else {
+			err = srv.ReferOptions(ctx, referTo, diago.ReferServerOptions{Headers: []sip.Header{referredBy}, OnNotify: onNotify})
+		}
+		if err != nil {
+			report(false, holdReason(err))
+			return
+		}
+		// The REFER was accepted (202); the final NOTIFY says whether the
+		// transfer worked. Wait for it without blocking the call loop.
+		go func() {
+			select {
+			case <-result:
+			case <-time.After(e.transferTimeout):
+				report(false, "no result from the other side")
+			case <-e.ctx.Done():
+			}
+		}()
+	})
+}
+
+func notifyReason(code int) string {
+	if code < 300 {
+		return ""
+	}
+	return fmt.Sprintf("the transfer target answered %d %s", code, statusText(code))
+}
+
+func statusText(code int) string {
+	switch code {
+	case 480:
+		return "Temporarily Unavailable"
+	case 486:
+		return "Busy Here"
+	case 487:
+		return "Request Terminated"
+	case 488:
+		return "Not Acceptable Here"
+	case 600:
+		return "Busy Everywhere"
+	case 603:
+		return "Decline"
+	case 404:
+		return "Not Found"
+	case 403:
+		return "Forbidden"
+	case 503:
+		return "Service Unavailable"
+	}
+	return "Rejected"
+}

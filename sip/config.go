@@ -1,0 +1,180 @@
+package sip
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/emiago/diago/media"
+)
+
+// Transport is the SIP transport of an account. Values are persisted: never
+// renumber.
+type Transport uint8
+
+// Transport values.
+const (
+	TransportUnknown Transport = 0
+	TransportUDP     Transport = 1
+	TransportTCP     Transport = 2
+	TransportTLS     Transport = 3
+)
+
+func (t Transport) String() string {
+	switch t {
+	case TransportUnknown:
+		return "unknown"
+	case TransportUDP:
+		return "udp"
+	case TransportTCP:
+		return "tcp"
+	case TransportTLS:
+		return "tls"
+	}
+	return "transport(" + strconv.Itoa(int(t)) + ")"
+}
+
+// SRTPMode says whether calls are encrypted. Values are persisted: never
+// renumber.
+type SRTPMode uint8
+
+// SRTPMode values.
+const (
+	SRTPUnknown  SRTPMode = 0
+	SRTPOff      SRTPMode = 1
+	SRTPOptional SRTPMode = 2
+	SRTPRequired SRTPMode = 3
+)
+
+func (s SRTPMode) String() string {
+	switch s {
+	case SRTPUnknown:
+		return "unknown"
+	case SRTPOff:
+		return "off"
+	case SRTPOptional:
+		return "optional"
+	case SRTPRequired:
+		return "required"
+	}
+	return "srtp(" + strconv.Itoa(int(s)) + ")"
+}
+
+// Account is one SIP account's settings. The password is not part of it:
+// New takes a function that reads it (from the OS keyring) when needed.
+type Account struct {
+	DisplayName string // shown to the called party
+	User        string // SIP user (the AoR is sip:User@Domain)
+	AuthUser    string // digest user name; User when empty
+	// Domain is the SIP domain, "host" or "host:port".
+	Domain string
+	// Registrar is "host:port" of the registrar; Domain when empty.
+	Registrar string
+	// OutboundProxy is an optional "host:port" every request is routed
+	// through (a loose Route header).
+	OutboundProxy string
+	// Transport is UDP (default) or TCP; TLS is refused with ErrUnsupported.
+	Transport Transport
+	// CAFile is a custom CA for TLS (with the system roots); reserved for
+	// the TLS transport.
+	CAFile string
+	// SRTP must be Off (or Unknown) in this build; anything else is refused
+	// with ErrUnsupported rather than silently sending plain RTP.
+	SRTP SRTPMode
+	// Codecs in order of preference: "PCMU", "PCMA" (default both).
+	Codecs []string
+	// Expiry is the registration lifetime asked for (default 300 s).
+	Expiry time.Duration
+	// AllowDirectCalls accepts INVITEs that do not come from the registrar
+	// or outbound proxy (peer-to-peer); off by default (ghost calls).
+	AllowDirectCalls bool
+}
+
+// authUser is the digest user name.
+func (a Account) authUser() string {
+	if a.AuthUser != "" {
+		return a.AuthUser
+	}
+	return a.User
+}
+
+// registrar is the registrar's host:port.
+func (a Account) registrar() string {
+	if a.Registrar != "" {
+		return withPort(a.Registrar)
+	}
+	return withPort(a.Domain)
+}
+
+func withPort(hostport string) string {
+	if _, _, err := net.SplitHostPort(hostport); err == nil {
+		return hostport
+	}
+	return net.JoinHostPort(hostport, "5060")
+}
+
+// validate checks the account and returns the codecs to offer.
+func (a Account) validate() ([]media.Codec, error) {
+	if a.User == "" || strings.ContainsAny(a.User, "@:;<> \t\r\n") {
+		return nil, fmt.Errorf("%w: user %q", ErrInvalidAccount, a.User)
+	}
+	if a.Domain == "" || strings.ContainsAny(a.Domain, "@;<> \t\r\n") {
+		return nil, fmt.Errorf("%w: domain %q", ErrInvalidAccount, a.Domain)
+	}
+	for _, hp := range []string{a.registrar(), a.OutboundProxy} {
+		if hp == "" {
+			continue
+		}
+		h, p, err := net.SplitHostPort(withPort(hp))
+		if err != nil || h == "" {
+			return nil, fmt.Errorf("%w: address %q", ErrInvalidAccount, hp)
+		}
+		if n, err := strconv.Atoi(p); err != nil || n <= 0 || n > 65535 {
+			return nil, fmt.Errorf("%w: port in %q", ErrInvalidAccount, hp)
+		}
+	}
+	switch a.Transport {
+	case TransportUnknown, TransportUDP, TransportTCP:
+	case TransportTLS:
+		return nil, fmt.Errorf("%w: tls transport", ErrUnsupported)
+	default:
+		return nil, fmt.Errorf("%w: transport %d", ErrInvalidAccount, a.Transport)
+	}
+	switch a.SRTP {
+	case SRTPUnknown, SRTPOff:
+	case SRTPOptional, SRTPRequired:
+		return nil, fmt.Errorf("%w: srtp %s", ErrUnsupported, a.SRTP)
+	default:
+		return nil, fmt.Errorf("%w: srtp mode %d", ErrInvalidAccount, a.SRTP)
+	}
+	if a.Expiry < 0 {
+		return nil, fmt.Errorf("%w: negative expiry", ErrInvalidAccount)
+	}
+	names := a.Codecs
+	if len(names) == 0 {
+		names = []string{"PCMU", "PCMA"}
+	}
+	var codecs []media.Codec
+	for _, n := range names {
+		switch strings.ToUpper(n) {
+		case "PCMU":
+			codecs = append(codecs, media.CodecAudioUlaw)
+		case "PCMA":
+			codecs = append(codecs, media.CodecAudioAlaw)
+		default:
+			return nil, fmt.Errorf("%w: codec %q (PCMU and PCMA are supported)", ErrUnsupported, n)
+		}
+	}
+	// telephone-event is always offered: RFC 4733 DTMF, and it avoids
+	// diago's deadlock when DTMF is the first packet written.
+	return append(codecs, media.CodecTelephoneEvent8000), nil
+}
+
+func (a Account) transport() string {
+	if a.Transport == TransportTCP {
+		return "tcp"
+	}
+	return "udp"
+}

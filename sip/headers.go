@@ -1,0 +1,165 @@
+package sip
+
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+
+	"github.com/callcentre/softphone/agent/domain"
+	"github.com/emiago/sipgo/sip"
+)
+
+// maxHeaderValue bounds the identity headers we parse (a peer may send
+// anything).
+const maxHeaderValue = 1024
+
+// parseAddress parses a name-addr or addr-spec ("Name" <sip:u@h>;tag=x)
+// and returns the display name and URI.
+func parseAddress(v string) (string, sip.Uri, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" || len(v) > maxHeaderValue {
+		return "", sip.Uri{}, false
+	}
+	// History-Info and Diversion may carry several comma-separated entries;
+	// the first is the original.
+	if i := firstComma(v); i >= 0 {
+		v = v[:i]
+	}
+	var u sip.Uri
+	params := sip.NewParams()
+	name, err := sip.ParseAddressValue(v, &u, &params)
+	if err != nil {
+		return "", sip.Uri{}, false
+	}
+	return strings.Trim(strings.TrimSpace(name), `"`), u, true
+}
+
+// firstComma finds a comma outside quotes and angle brackets.
+func firstComma(s string) int {
+	quoted, angle := false, false
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '"':
+			quoted = !quoted
+		case '<':
+			if !quoted {
+				angle = true
+			}
+		case '>':
+			if !quoted {
+				angle = false
+			}
+		case ',':
+			if !quoted && !angle {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+// uriNumber is the number or user of a sip:, sips: or tel: URI.
+func uriNumber(u sip.Uri) string {
+	if strings.EqualFold(u.Scheme, "tel") {
+		n := u.Host // sipgo puts the tel: number in Host
+		if n == "" {
+			n = u.User
+		}
+		if i := strings.IndexByte(n, ';'); i >= 0 {
+			n = n[:i]
+		}
+		return n
+	}
+	return u.User
+}
+
+// callerOf returns the caller's identity: P-Asserted-Identity first (the
+// network asserted it), then Remote-Party-ID, then From. The display name
+// falls back to the next header's when the chosen one has none.
+func callerOf(req *sip.Request) domain.Party {
+	var p domain.Party
+	for _, name := range []string{"P-Asserted-Identity", "Remote-Party-ID"} {
+		h := req.GetHeader(name)
+		if h == nil {
+			continue
+		}
+		dn, u, ok := parseAddress(h.Value())
+		if !ok || uriNumber(u) == "" {
+			continue
+		}
+		p = domain.Party{Number: uriNumber(u), Name: dn}
+		break
+	}
+	if from := req.From(); from != nil {
+		if p.Number == "" {
+			p.Number = from.Address.User
+		}
+		if p.Name == "" {
+			p.Name = strings.Trim(from.DisplayName, `"`)
+		}
+	}
+	if strings.EqualFold(p.Number, "anonymous") {
+		p.Number = ""
+	}
+	return p
+}
+
+// dialedOf returns the number the caller dialled: the first Diversion or
+// History-Info entry (the original target before forwarding), else To.
+func dialedOf(req *sip.Request) string {
+	if h := req.GetHeader("Diversion"); h != nil {
+		if _, u, ok := parseAddress(h.Value()); ok && uriNumber(u) != "" {
+			return uriNumber(u)
+		}
+	}
+	if h := req.GetHeader("History-Info"); h != nil {
+		if _, u, ok := parseAddress(h.Value()); ok && uriNumber(u) != "" {
+			return uriNumber(u)
+		}
+	}
+	if to := req.To(); to != nil {
+		return to.Address.User
+	}
+	return ""
+}
+
+// targetURI turns a normalised dial target (digits, a SIP user, or a sip:
+// or sips: URI, see domain.NormalizeDialString) into a request URI in the
+// account's domain.
+func targetURI(target, domainHostPort string) (sip.Uri, error) {
+	t, err := domain.NormalizeDialString(target)
+	if err != nil {
+		return sip.Uri{}, fmt.Errorf("%w: %w", ErrBadTarget, err)
+	}
+	lower := strings.ToLower(t)
+	if strings.HasPrefix(lower, "sip:") || strings.HasPrefix(lower, "sips:") {
+		var u sip.Uri
+		if err := sip.ParseUri(t, &u); err != nil || u.Host == "" {
+			return sip.Uri{}, fmt.Errorf("%w: %q", ErrBadTarget, t)
+		}
+		return u, nil
+	}
+	host, port := splitHostPort(domainHostPort)
+	return sip.Uri{Scheme: "sip", User: t, Host: host, Port: port}, nil
+}
+
+// splitHostPort splits "host[:port]"; port 0 when absent.
+func splitHostPort(hp string) (string, int) {
+	h, p, err := net.SplitHostPort(hp)
+	if err != nil {
+		return hp, 0
+	}
+	n, _ := strconv.Atoi(p)
+	return h, n
+}
+
+// sdpHeld reports whether an SDP offer puts us on hold: the audio stream is
+// sendonly or inactive, or the connection address is 0.0.0.0 (RFC 2543).
+func sdpHeld(body []byte) bool {
+	s := strings.ToLower(string(body))
+	if strings.Contains(s, "a=sendonly") || strings.Contains(s, "a=inactive") {
+		return true
+	}
+	return strings.Contains(s, "c=in ip4 0.0.0.0")
+}

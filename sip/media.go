@@ -1,0 +1,245 @@
+package sip
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/callcentre/softphone/agent/domain"
+	"github.com/emiago/diago"
+	"github.com/emiago/diago/audio"
+	"github.com/emiago/diago/media"
+)
+
+// callMedia is a connected call's audio: decoded PCM in (Rx) and out
+// (Tx), RFC 4733 DTMF, and statistics counted on the packets themselves.
+type callMedia struct {
+	codec media.Codec
+	rtpR  *media.RTPPacketReader
+	rtpW  *media.RTPPacketWriter
+
+	rx *rxReader
+	tx *txWriter
+}
+
+func (e *Engine) attachMedia(c *call, dm *diago.DialogMedia) error {
+	if dm.RTPPacketReader == nil || dm.RTPPacketWriter == nil || dm.MediaSession() == nil {
+		return ErrNoMedia
+	}
+	codec := media.CodecAudioFromSession(dm.MediaSession())
+	switch codec.PayloadType {
+	case media.CodecAudioUlaw.PayloadType, media.CodecAudioAlaw.PayloadType:
+	default:
+		return fmt.Errorf("%w: negotiated codec %s", ErrUnsupported, codec.Name)
+	}
+	m := &callMedia{codec: codec, rtpR: dm.RTPPacketReader, rtpW: dm.RTPPacketWriter}
+	m.rx = &rxReader{m: m, buf: make([]byte, media.RTPBufSize)}
+	m.tx = &txWriter{m: m}
+	c.mu.Lock()
+	c.media = m
+	c.mu.Unlock()
+	return nil
+}
+
+// mediaUpdated runs on diago's re-INVITE handling; the packet reader and
+// writer are updated in place by diago, so only the codec may change.
+func (e *Engine) mediaUpdated(c *call) {
+	c.mu.Lock()
+	m := c.media
+	c.mu.Unlock()
+	if m == nil {
+		return
+	}
+	e.log.Debug("media updated", "call_id", string(c.id))
+}
+
+// frameBytes is one 20 ms frame of 16-bit PCM at 8 kHz.
+const frameSamples = 160
+
+// rxReader decodes received RTP into PCM. DTMF (telephone-event) and
+// other payload types are skipped, never decoded as audio.
+type rxReader struct {
+	m       *callMedia
+	mu      sync.Mutex
+	buf     []byte
+	pending []byte
+
+	stats rxStats
+}
+
+type rxStats struct {
+	mu        sync.Mutex
+	packets   uint64
+	first     bool
+	baseSeq   uint16
+	cycles    int64
+	maxSeq    uint16
+	expected  int64
+	jitter    float64 // in timestamp units
+	lastTrans float64
+	haveTrans bool
+}
+
+func (s *rxStats) add(seq uint16, ts uint32, rate int, arrival time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.packets++
+	if !s.first {
+		s.first, s.baseSeq, s.maxSeq = true, seq, seq
+	} else if d := seq - s.maxSeq; d < 0x8000 && d != 0 {
+		if seq < s.maxSeq {
+			s.cycles++
+		}
+		s.maxSeq = seq
+	}
+	s.expected = s.cycles<<16 + int64(s.maxSeq) - int64(s.baseSeq) + 1
+	// RFC 3550 A.8 interarrival jitter.
+	arr := float64(arrival.UnixNano()) / 1e9 * float64(rate)
+	transit := arr - float64(ts)
+	if s.haveTrans {
+		d := math.Abs(transit - s.lastTrans)
+		s.jitter += (d - s.jitter) / 16
+	}
+	s.lastTrans, s.haveTrans = transit, true
+}
+
+// Read returns decoded PCM (16-bit LE mono at 8 kHz), blocking until a
+// packet arrives. It returns io.EOF when the call's media is closed.
+func (r *rxReader) Read(p []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for len(r.pending) == 0 {
+		n, err := r.m.rtpR.Read(r.buf)
+		if err != nil {
+			if errors.Is(err, io.ErrClosedPipe) {
+				return 0, io.EOF
+			}
+			return 0, err
+		}
+		h := r.m.rtpR.PacketHeader
+		if h.PayloadType != r.m.codec.PayloadType {
+			continue // telephone-event or comfort noise
+		}
+		r.stats.add(h.SequenceNumber, h.Timestamp, int(r.m.codec.SampleRate), time.Now())
+		out := make([]byte, 2*n)
+		var dn int
+		if r.m.codec.PayloadType == media.CodecAudioAlaw.PayloadType {
+			dn, err = audio.DecodeAlawTo(out, r.buf[:n])
+		} else {
+			dn, err = audio.DecodeUlawTo(out, r.buf[:n])
+		}
+		if err != nil {
+			continue
+		}
+		r.pending = out[:dn]
+	}
+	n := copy(p, r.pending)
+	r.pending = r.pending[n:]
+	return n, nil
+}
+
+// txWriter encodes PCM and sends it in 20 ms packets; the RTP writer
+// paces the packets.
+type txWriter struct {
+	m       *callMedia
+	mu      sync.Mutex
+	pending []byte
+	enc     []byte
+	sent    uint64
+}
+
+// Write accepts 16-bit LE mono PCM at 8 kHz, any length; whole 20 ms
+// frames are encoded and sent, the rest kept for the next Write.
+func (w *txWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.pending = append(w.pending, p...)
+	for len(w.pending) >= 2*frameSamples {
+		frame := w.pending[:2*frameSamples]
+		if cap(w.enc) < frameSamples {
+			w.enc = make([]byte, frameSamples)
+		}
+		enc := w.enc[:frameSamples]
+		var err error
+		if w.m.codec.PayloadType == media.CodecAudioAlaw.PayloadType {
+			_, err = audio.EncodeAlawTo(enc, frame)
+		} else {
+			_, err = audio.EncodeUlawTo(enc, frame)
+		}
+		if err != nil {
+			return 0, err
+		}
+		if _, err := w.m.rtpW.Write(enc); err != nil {
+			if errors.Is(err, io.ErrClosedPipe) {
+				return 0, io.EOF
+			}
+			return 0, err
+		}
+		w.sent++
+		w.pending = w.pending[2*frameSamples:]
+	}
+	return len(p), nil
+}
+
+// sendDTMF sends RFC 4733 events, serialised with the audio writes so the
+// RTP clock stays contiguous.
+func (m *callMedia) sendDTMF(digits string) error {
+	m.tx.mu.Lock()
+	defer m.tx.mu.Unlock()
+	dw := media.NewRTPDTMFWriter(media.CodecTelephoneEvent8000, m.rtpW, m.rtpW)
+	for _, d := range digits {
+		if err := dw.WriteDTMF(d); err != nil {
+			return err
+		}
+		m.tx.sent++
+	}
+	return nil
+}
+
+// CallAudio returns the PCM streams of a connected call (domain.AudioSource).
+func (e *Engine) CallAudio(id domain.CallID) (domain.CallAudio, error) {
+	c, err := e.call(id)
+	if err != nil {
+		return domain.CallAudio{}, err
+	}
+	c.mu.Lock()
+	m := c.media
+	c.mu.Unlock()
+	if m == nil {
+		return domain.CallAudio{}, ErrNoMedia
+	}
+	rate := int(m.codec.SampleRate)
+	return domain.CallAudio{SampleRate: rate, FrameSize: rate / 50, Rx: m.rx, Tx: m.tx}, nil
+}
+
+// CallStats returns a connected call's RTP statistics. RTT is 0: diago's
+// RTCP round-trip figure is not trustworthy (see the package doc).
+func (e *Engine) CallStats(id domain.CallID) (domain.CallStats, error) {
+	c, err := e.call(id)
+	if err != nil {
+		return domain.CallStats{}, err
+	}
+	c.mu.Lock()
+	m := c.media
+	c.mu.Unlock()
+	if m == nil {
+		return domain.CallStats{}, ErrNoMedia
+	}
+	m.tx.mu.Lock()
+	sent := m.tx.sent
+	m.tx.mu.Unlock()
+	s := &m.rx.stats
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	lost := s.expected - int64(s.packets)
+	if lost < 0 {
+		lost = 0
+	}
+	return domain.CallStats{
+		Codec: m.codec.Name, PacketsSent: sent, PacketsReceived: s.packets, PacketsLost: lost,
+		Jitter: s.jitter / float64(m.codec.SampleRate) * 1000,
+	}, nil
+}
