@@ -243,6 +243,19 @@ func (j *JitterBuffer) concealLocked(out []float32) FrameKind {
 	return FrameConcealed
 }
 
+// Reset forgets every buffered frame; the next Put starts a new stream.
+func (j *JitterBuffer) Reset() {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for k, v := range j.slots {
+		j.free = append(j.free, v)
+		delete(j.slots, k)
+	}
+	j.started, j.playing = false, false
+	j.transit = j.transit[:0]
+	j.tpos = 0
+}
+
 // Stats returns the counters.
 func (j *JitterBuffer) Stats() JitterStats {
 	j.mu.Lock()

@@ -1,0 +1,206 @@
+package audio
+
+import (
+	"errors"
+	"sync/atomic"
+	"time"
+)
+
+// devStream is one open device stream and the ring between its callback
+// and the engine loop. The callback touches only the ring and atomics.
+type devStream struct {
+	s         Stream
+	role      Role
+	rate      int
+	ring      *Ring
+	calls     atomic.Uint64
+	underruns atomic.Uint64
+	overruns  atomic.Uint64
+	skip      atomic.Int64 // output: samples to drop (set by the loop, done by the callback)
+	primed    bool
+	lastCalls uint64
+	lastSeen  time.Time
+}
+
+func (d *devStream) inputCallback(in, _ []float32) {
+	if n := d.ring.Write(in); n < len(in) {
+		d.overruns.Add(1)
+	}
+	d.calls.Add(1)
+}
+
+func (d *devStream) outputCallback(_, out []float32) {
+	if k := d.skip.Load(); k > 0 {
+		d.ring.Discard(int(k))
+		d.skip.Store(0)
+	}
+	if n := d.ring.Read(out); n < len(out) {
+		clear(out[n:])
+		if d.primed {
+			d.underruns.Add(1)
+		}
+	}
+	d.calls.Add(1)
+}
+
+type deadStream struct {
+	done chan struct{}
+	at   time.Time
+}
+
+// openStream opens a mono stream for role on want, falling back to the
+// default device; nil when nothing could be opened.
+func (e *Engine) openStream(role Role, want DeviceID, input bool) *devStream {
+	try := func(id DeviceID) (*devStream, error) {
+		var lastErr error
+		for _, rate := range []int{e.devRate, 48000, 44100} {
+			ds := &devStream{role: role, rate: rate, ring: NewRing(rate / 2)}
+			cfg := StreamConfig{Rate: rate, FramesPerBuffer: int(time.Duration(rate) * devFPB / time.Second), Latency: devLatency}
+			idc := id
+			if input {
+				cfg.Input, cfg.Callback = &idc, ds.inputCallback
+			} else {
+				cfg.Output, cfg.Callback = &idc, ds.outputCallback
+			}
+			s, err := e.drv.Open(cfg)
+			if err != nil {
+				lastErr = err
+				continue
+			}
+			if err := s.Start(); err != nil {
+				lastErr = errors.Join(err, s.Close())
+				continue
+			}
+			ds.s = s
+			ds.lastSeen = time.Now()
+			return ds, nil
+		}
+		return nil, lastErr
+	}
+	ds, err := try(want)
+	if err == nil {
+		e.emit(DeviceOpened{Role: role, Device: ds.s.Device()})
+		return ds
+	}
+	if !want.IsDefault() {
+		e.log.Warn("device unavailable, using the default", "role", role.String(), "device", want.String(), "err", err)
+		if ds, err2 := try(DeviceID{}); err2 == nil {
+			e.emit(DeviceFallback{Role: role, Wanted: want, Using: ds.s.Device(), Reason: err.Error()})
+			e.emit(DeviceOpened{Role: role, Device: ds.s.Device()})
+			return ds
+		}
+	}
+	e.log.Error("no audio device", "role", role.String(), "err", err)
+	e.emit(DeviceUnavailable{Role: role, Reason: err.Error()})
+	return nil
+}
+
+func (e *Engine) openHeadset(now time.Time) {
+	if e.in == nil {
+		e.in = e.openStream(RoleMicrophone, e.settings.Microphone, true)
+		if e.in != nil {
+			e.micRes = NewResampler(e.in.rate, mixRate)
+			e.micFIFO = e.micFIFO[:0]
+		}
+	}
+	if e.out == nil {
+		e.out = e.openStream(RoleSpeaker, e.settings.Speaker, false)
+		if e.out != nil {
+			e.spkRes = NewResampler(mixRate, e.out.rate)
+		}
+	}
+	if e.in == nil || e.out == nil {
+		e.nextOpen = now.Add(reopenBackoff)
+	}
+}
+
+func (e *Engine) closeHeadset() {
+	for _, p := range []**devStream{&e.in, &e.out} {
+		if *p != nil {
+			e.lostUnder += (*p).underruns.Load()
+			e.closeStream(*p)
+			*p = nil
+		}
+	}
+}
+
+// closeStream closes without waiting more than a second: a stream whose
+// device vanished may block in Close. Such a stream is remembered and no
+// rescan is done until it has closed.
+func (e *Engine) closeStream(ds *devStream) {
+	done := make(chan struct{})
+	go func() {
+		if err := ds.s.Close(); err != nil {
+			e.log.Debug("close stream", "role", ds.role.String(), "err", err)
+		}
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(time.Second):
+		e.log.Warn("stream close is stuck", "role", ds.role.String())
+		e.dead = append(e.dead, deadStream{done: done, at: time.Now()})
+	}
+}
+
+func (e *Engine) reapDead() {
+	k := e.dead[:0]
+	for _, d := range e.dead {
+		select {
+		case <-d.done:
+		default:
+			k = append(k, d)
+		}
+	}
+	e.dead = k
+}
+
+// watchdog notices streams whose callbacks stopped (the device vanished, or
+// its sound server died) and reopens them.
+func (e *Engine) watchdog(now time.Time) {
+	lost := func(ds *devStream) bool {
+		if ds == nil {
+			return false
+		}
+		if c := ds.calls.Load(); c != ds.lastCalls {
+			ds.lastCalls, ds.lastSeen = c, now
+			return false
+		}
+		return now.Sub(ds.lastSeen) > stallAfter
+	}
+	if lost(e.in) || lost(e.out) {
+		for _, ds := range []*devStream{e.in, e.out} {
+			if ds != nil {
+				e.emit(DeviceLost{Role: ds.role, Device: ds.s.Device(), Reason: "the device stopped delivering audio"})
+			}
+		}
+		e.log.Warn("headset device lost; reopening")
+		e.closeHeadset()
+		e.stats.reopens.Add(1)
+		e.rescan()
+		e.nextOpen = now.Add(500 * time.Millisecond)
+	}
+	if lost(e.ringer) {
+		e.emit(DeviceLost{Role: RoleRinger, Device: e.ringer.s.Device(), Reason: "the device stopped delivering audio"})
+		e.closeStream(e.ringer)
+		e.ringer = nil
+		e.nextOpen = now.Add(500 * time.Millisecond)
+	}
+}
+
+// rescan lists the devices again when no stream is open (PortAudio only
+// sees hot-plugged devices after a re-initialisation).
+func (e *Engine) rescan() {
+	if e.in != nil || e.out != nil || e.ringer != nil || len(e.dead) > 0 {
+		return
+	}
+	devs, err := e.drv.Scan()
+	if err != nil {
+		e.log.Warn("scan devices", "err", err)
+		return
+	}
+	e.devMu.Lock()
+	e.devices = devs
+	e.devMu.Unlock()
+	e.emit(DevicesChanged{Devices: devs})
+}
