@@ -54,11 +54,11 @@ type Levels struct {
 
 // Stats are the engine's counters, for diagnostics and tests.
 type Stats struct {
-	Frames        uint64 // 20 ms mix frames processed
-	Underruns     uint64 // output callbacks that ran dry
-	Overruns      uint64 // input callbacks whose samples did not fit
-	TxDropped     uint64 // frames dropped because the network side was slower
-	Reopens       uint64 // headset stream reopenings after a device was lost
+	Frames         uint64 // 20 ms mix frames processed
+	Underruns      uint64 // output callbacks that ran dry
+	Overruns       uint64 // input callbacks whose samples did not fit
+	TxDropped      uint64 // frames dropped because the network side was slower
+	Reopens        uint64 // headset stream reopenings after a device was lost
 	OutputBuffered time.Duration
 }
 
@@ -145,7 +145,7 @@ type Engine struct {
 
 type frameBufs struct {
 	mic, ref, spk, tone, right []float32
-	far, tx                   [][]float32
+	far, tx                    [][]float32
 }
 
 // New returns a started Engine. src gives the calls' PCM (package sip);

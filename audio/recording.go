@@ -92,5 +92,3 @@ func (e *Engine) failRecording(key string, r *recording, err error) {
 	e.log.Error("recording failed", "key", key, "err", err)
 	e.post(domain.RecordingFailed{Key: key, Reason: fmt.Sprintf("writing the recording failed: %v", err)})
 }
-
-

@@ -7,11 +7,13 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -153,8 +155,8 @@ func (s *Server) start() {
 		"PULSE_CONFIG="+filepath.Join(s.Dir, "daemon.conf"),
 		"XDG_CONFIG_HOME="+filepath.Join(s.Dir, "home"),
 	)
-	var logb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logb, &logb
+	logb := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = logb, logb
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start pulseaudio: %v", err)
@@ -246,19 +248,21 @@ func (s *Server) Record(ctx context.Context, source string, d time.Duration) ([]
 	cmd := exec.CommandContext(ctx, "parec", "-d", source, "--raw", "--format=s16le",
 		fmt.Sprintf("--rate=%d", Rate), "--channels=1", "--latency-msec=20")
 	cmd.Env = s.Env()
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
+	var errb lockedBuffer
+	cmd.Stderr = &errb
+	pipe, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, fmt.Errorf("parec: %w", err)
+	}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("parec: %w", err)
 	}
 	want := int(d.Seconds()*Rate) * 2
-	deadline := time.Now().Add(d + 8*time.Second)
-	for out.Len() < want && time.Now().Before(deadline) && ctx.Err() == nil {
-		time.Sleep(20 * time.Millisecond)
-	}
+	b := make([]byte, want)
+	n, _ := io.ReadFull(pipe, b) // ends early only if parec dies or ctx expires
 	_ = cmd.Process.Signal(syscall.SIGTERM)
 	_ = cmd.Wait()
-	b := out.Bytes()
+	b = b[:n]
 	if len(b) < want/2 {
 		return nil, fmt.Errorf("parec %s: got %d of %d bytes: %s", source, len(b), want, errb.String())
 	}
@@ -285,4 +289,22 @@ func ToneLevel(x []float32, rate int, freq float64) float64 {
 	}
 	p := s1*s1 + s2*s2 - coef*s1*s2
 	return 2 * math.Sqrt(math.Max(p, 0)) / float64(len(x))
+}
+
+// lockedBuffer is a bytes.Buffer safe for a writing process and a reader.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
