@@ -1070,7 +1070,7 @@ func (st *stepper) playAnnouncement(in PlayAnnouncement) {
 		st.notice(NoticeWarning, in.ID, "", "An announcement is already playing")
 	default:
 		c.Announcement = in.Name
-		st.emit(PlayAnnouncementEffect{ID: in.ID, Name: in.Name})
+		st.emit(PlayAnnouncementEffect(in))
 	}
 }
 
@@ -1174,7 +1174,7 @@ func (st *stepper) registrationChanged(in RegistrationChanged) {
 		return // a late report about the account just signed out
 	}
 	prev := s.Registration
-	s.Registration = Registration{State: in.State, Reason: in.Reason}
+	s.Registration = Registration(in)
 	switch {
 	case in.State == RegFailed && prev.State == RegRegistered:
 		st.notice(NoticeError, "", "", "Connection to the phone system lost: %s. Reconnecting", orUnknown(in.Reason))
