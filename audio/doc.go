@@ -1,13 +1,51 @@
 // Package audio is the media adapter: the only package that imports
-// PortAudio (cgo). It implements domain.Media (ringer, ringback, routing the
-// calls' PCM to the headset, mute, recording, announcements) with lock-free
-// ring buffers between the PortAudio callbacks and Go; the callback never
-// allocates, locks, logs or blocks.
+// PortAudio (cgo), and the home of the cgo binding to Debian's libspeexdsp.
+// It implements domain.Media (ringer, ringback, routing calls' PCM to the
+// headset with conference mix-minus, mute, recording, announcements) in
+// Engine, over a Driver (PortAudio in the app, audiotest.Driver in tests)
+// and the calls' PCM from a domain.AudioSource (package sip).
 //
-// Status: the pipeline is built in the audio engine issue; until then this
-// file pins github.com/gordonklaus/portaudio so every build compiles it.
+// # Signal path
+//
+//	microphone callback -> Ring -> resample to 16 kHz -> echo canceller, noise
+//	suppression, AGC (speexdsp) -> mute -> mix-minus -> per call: resample to the
+//	call's rate -> short queue -> writer goroutine -> CallAudio.Tx
+//	CallAudio.Rx -> reader goroutine -> JitterBuffer (20-200 ms, concealment) ->
+//	resample to 16 kHz (drift-following) -> mix (+ tones, announcements) ->
+//	resample to the device rate -> Ring -> speaker callback
+//
+// Everything between the devices and the calls runs at 16 kHz in 20 ms
+// frames, clocked by the microphone (or by the wall clock when no
+// microphone can be opened). The device streams are mono, 10 ms buffers,
+// 48 kHz (44.1 kHz if refused). Recordings are 16 kHz stereo WAV files,
+// agent left and far ends right.
+//
+// # Devices
+//
+// Devices are chosen by DeviceID (host API + name), the zero DeviceID
+// meaning the system default. A chosen device that cannot be opened falls
+// back to the default with a DeviceFallback event; a stream whose callbacks
+// stop (device unplugged, sound server gone) is reported with DeviceLost and
+// reopened. PortAudio only sees new devices after a re-initialisation, so
+// the engine rescans when no stream is open, and on Refresh. Headset streams
+// are open only while something needs them (a routed call, a tone, the
+// check) and closed two seconds after.
+//
+// # Concurrency contract
+//
+// The domain.Media methods, ApplySettings, Refresh, PlayTone, PlayDTMF and
+// SetMute may be called from any goroutine and never block: they queue work
+// for the engine's loop goroutine, which owns every stream, call leg,
+// recording and tone. Devices, Levels, Stats and Settings may be called from
+// any goroutine. Check blocks for its duration and must not run on the
+// agent's goroutine. The device callbacks touch only Ring buffers and
+// atomics: they never allocate, lock, log or block (the gordonklaus binding
+// itself invokes the callback through reflect, which we do not control).
+// CallAudio readers and writers are only called from per-call goroutines,
+// never from a callback; the queue in front of a call's writer holds at most
+// 80 ms and drops the oldest frame rather than accumulating delay. Events
+// (see Event) and the agent's inputs are delivered in order from one engine
+// goroutine through an unbounded queue.
 //
 // It must not import agent (only agent/domain), ui, sip, store or crm.
 package audio
-
-import _ "github.com/gordonklaus/portaudio" // pinned in go.mod

@@ -657,10 +657,10 @@ func (e *Engine) frame(mic []float32) {
 	if e.out != nil {
 		e.spkOut = e.spkRes.Process(b.spk, e.spkOut[:0])
 		ring := e.out.ring
-		if !e.out.primed {
+		if !e.out.primed.Load() {
 			// Start with 20 ms in hand so the first callbacks do not run dry.
 			ring.Write(make([]float32, e.out.rate/50))
-			e.out.primed = true
+			e.out.primed.Store(true)
 		}
 		if ring.Len() > e.out.rate/8 { // more than 125 ms queued: drift or a stall; catch up
 			e.out.skip.Store(int64(ring.Len() - e.out.rate/25))

@@ -148,7 +148,7 @@ func (l *leg) pull(dst []float32) {
 	// buffer is above its target, a little slower below.
 	st := l.jb.Stats()
 	diff := (st.Level - st.Target).Seconds() / l.jbFrame().Seconds()
-	l.rxRes.SetDrift(clampPPM(300 * diff))
+	l.rxRes.SetDrift(clampPPM(300 * deadband(diff, 1)))
 }
 
 func (l *leg) jbFrame() time.Duration {
@@ -183,7 +183,19 @@ func (l *leg) push(src []float32) {
 	// Drift: when frames pile up (the sound card runs faster than the RTP
 	// clock) produce slightly fewer samples, and more when it runs dry.
 	l.txLevel = 0.95*l.txLevel + 0.05*float64(len(l.txq))
-	l.txRes.SetDrift(clampPPM(500 * (l.txLevel - 1)))
+	l.txRes.SetDrift(clampPPM(500 * max(0, l.txLevel-2)))
+}
+
+// deadband is x moved towards zero by w (zero inside ±w), so a buffer that
+// sits near its target never bends the pitch.
+func deadband(x, w float64) float64 {
+	switch {
+	case x > w:
+		return x - w
+	case x < -w:
+		return x + w
+	}
+	return 0
 }
 
 func clampPPM(p float64) float64 { return max(-2000, min(2000, p)) }

@@ -3,9 +3,7 @@
 package audio
 
 import (
-	"context"
 	"testing"
-	"time"
 
 	"github.com/callcentre/softphone/lab/pulse"
 )
@@ -22,9 +20,15 @@ func TestPortAudioScanSeesLabDevices(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	want := map[string]bool{"default": false, "lab_headset": false, "lab_ringer": false, "lab_mic": false}
 	for _, d := range devs {
-		t.Logf("%+v", d)
+		if _, ok := want[d.ID.Name]; ok && d.ID.HostAPI == "ALSA" {
+			want[d.ID.Name] = true
+		}
 	}
-	_ = context.Background
-	_ = time.Second
+	for n, ok := range want {
+		if !ok {
+			t.Errorf("ALSA device %q not listed (got %v)", n, devs)
+		}
+	}
 }

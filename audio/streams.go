@@ -17,7 +17,7 @@ type devStream struct {
 	underruns atomic.Uint64
 	overruns  atomic.Uint64
 	skip      atomic.Int64 // output: samples to drop (set by the loop, done by the callback)
-	primed    bool
+	primed    atomic.Bool
 	lastCalls uint64
 	lastSeen  time.Time
 }
@@ -36,7 +36,7 @@ func (d *devStream) outputCallback(_, out []float32) {
 	}
 	if n := d.ring.Read(out); n < len(out) {
 		clear(out[n:])
-		if d.primed {
+		if d.primed.Load() {
 			d.underruns.Add(1)
 		}
 	}
