@@ -227,13 +227,13 @@ func (e *Engine) runOutbound(c *call, uri sip.Uri) {
 		c.mu.Unlock()
 		if local {
 			log.Debug("outbound call cancelled")
+			e.byeCrossed200(d)
 			return
 		}
-		var re sipgo.ErrDialogResponse
-		if errors.As(err, &re) {
-			cause := domain.CauseFromSIP(re.Res.StatusCode)
-			log.Info("outbound call failed", "code", re.Res.StatusCode)
-			e.post(domain.CallFailed{ID: c.id, Cause: cause, Reason: fmt.Sprintf("%d %s", re.Res.StatusCode, re.Res.Reason)})
+		if re := dialogResponse(err); re != nil {
+			cause := domain.CauseFromSIP(re.StatusCode)
+			log.Info("outbound call failed", "code", re.StatusCode)
+			e.post(domain.CallFailed{ID: c.id, Cause: cause, Reason: fmt.Sprintf("%d %s", re.StatusCode, re.Reason)})
 			return
 		}
 		log.Info("outbound call failed", "error", err)
@@ -552,10 +552,41 @@ func (e *Engine) Hold(id domain.CallID, on bool) error {
 	})
 }
 
+// dialogResponse returns the final response carried by a sipgo dialog
+// error (sipgo returns it both as a value and as a pointer), or nil.
+func dialogResponse(err error) *sip.Response {
+	var v sipgo.ErrDialogResponse
+	if errors.As(err, &v) && v.Res != nil {
+		return v.Res
+	}
+	var p *sipgo.ErrDialogResponse
+	if errors.As(err, &p) && p != nil && p.Res != nil {
+		return p.Res
+	}
+	return nil
+}
+
+// byeCrossed200 ends a call whose 200 OK crossed our CANCEL: sipgo keeps
+// that final response, and the far end is connected until we ACK and BYE.
+func (e *Engine) byeCrossed200(d *diago.DialogClientSession) {
+	res := d.InviteResponse
+	if res == nil || !res.IsSuccess() {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := d.DialogClientSession.Ack(ctx); err != nil {
+		e.log.Warn("ack of a 200 that crossed our cancel failed", "error", err)
+		return
+	}
+	if err := d.DialogClientSession.Bye(ctx); err != nil {
+		e.log.Warn("bye of a 200 that crossed our cancel failed", "error", err)
+	}
+}
+
 func holdReason(err error) string {
-	var re sipgo.ErrDialogResponse
-	if errors.As(err, &re) {
-		return fmt.Sprintf("the other side refused (%d %s)", re.Res.StatusCode, re.Res.Reason)
+	if re := dialogResponse(err); re != nil {
+		return fmt.Sprintf("the other side refused (%d %s)", re.StatusCode, re.Reason)
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return "no answer from the other side"

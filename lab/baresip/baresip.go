@@ -144,8 +144,14 @@ func Start(t testing.TB, o Options) *Phone {
 		if err == nil {
 			t.Cleanup(p.stop)
 			if o.Registrar != "" {
-				if _, err := p.WaitEvent("REGISTER_OK", 15*time.Second); err != nil {
-					t.Fatalf("baresip %s did not register: %v\n%s", o.User, err, p.Log())
+				// The REGISTER_OK event may fire before ctrl_tcp is
+				// connected: the log line counts too.
+				deadline := time.Now().Add(15 * time.Second)
+				for !strings.Contains(p.Log(), "200 OK") || !strings.Contains(p.Log(), "binding") {
+					if time.Now().After(deadline) {
+						t.Fatalf("baresip %s did not register:\n%s", o.User, p.Log())
+					}
+					time.Sleep(20 * time.Millisecond)
 				}
 			}
 			return p
