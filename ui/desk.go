@@ -1,0 +1,425 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/callcentre/softphone/agent"
+	"github.com/callcentre/softphone/agent/domain"
+	"github.com/callcentre/softphone/ui/viewmodel"
+)
+
+// Desk is the main window's content and the logic behind it.
+type Desk struct {
+	core    Core
+	cfg     domain.Config // used when there is no Accounts source
+	do      func(func())  // runs a function on the UI goroutine (fyne.Do)
+	now     func() time.Time
+	log     *slog.Logger
+	ticking bool
+
+	library  Library
+	finder   Finder
+	audio    Audio
+	settings SettingsStore
+	diag     Diagnostics
+	accounts Accounts
+	sync     Sync
+	stats    Stats
+	shell    Shell
+	openURL  func(string) error
+	announce []string
+
+	vm   *viewmodel.Model
+	tr   *viewmodel.Translator
+	view viewmodel.View
+	set  Settings
+
+	stopWatch func()
+	cancel    context.CancelFunc
+	ctx       context.Context
+	wg        sync.WaitGroup
+	pending   atomic.Int64 // background calls not yet finished
+	keys      fyne.ShortcutHandler
+
+	mu        sync.Mutex      // guards connected (read by the ticker goroutine)
+	connected []domain.CallID // calls whose quality is sampled
+
+	lastScreen   viewmodel.Screen
+	lastRinging  domain.CallID
+	signedInAs   string
+	canvas       fyne.Canvas
+	win          fyne.Window
+	modal        *widget.PopUp // the question or list shown last
+	targetPopUp  *widget.PopUp // the number dialog (redirect, transfer, add party)
+	targetEntry  *numberEntry
+	root         *fyne.Container
+	header       *header
+	login        *loginScreen
+	idle         *idleScreen
+	incoming     *incomingScreen
+	call         *callScreen
+	wrap         *wrapScreen
+	lines        *linesBar
+	toasts       *toastArea
+	tray         *trayMenu
+	body         *fyne.Container
+	settingsWin  fyne.Window
+	settingsView *SettingsPanel
+}
+
+// Option configures a Desk.
+type Option func(*Desk)
+
+// WithDispatcher replaces fyne.Do (tests run updates on their own goroutine).
+func WithDispatcher(do func(func())) Option { return func(d *Desk) { d.do = do } }
+
+// WithClock replaces time.Now for the call timers and countdowns.
+func WithClock(now func() time.Time) Option { return func(d *Desk) { d.now = now } }
+
+// WithoutTicker stops the desk from starting its 1 Hz ticker; the caller
+// calls Tick (tests).
+func WithoutTicker() Option { return func(d *Desk) { d.ticking = false } }
+
+// WithLogger sets the logger (component "ui" is added).
+func WithLogger(l *slog.Logger) Option { return func(d *Desk) { d.log = l } }
+
+// WithTranslator sets the language (default English).
+func WithTranslator(tr *viewmodel.Translator) Option { return func(d *Desk) { d.tr = tr } }
+
+// WithLibrary sets the favorites and history source.
+func WithLibrary(l Library) Option { return func(d *Desk) { d.library = l } }
+
+// WithFinder sets the search source.
+func WithFinder(f Finder) Option { return func(d *Desk) { d.finder = f } }
+
+// WithAudio sets the audio devices and level meters.
+func WithAudio(a Audio) Option { return func(d *Desk) { d.audio = a } }
+
+// WithSettings sets where settings are loaded and saved.
+func WithSettings(s SettingsStore) Option { return func(d *Desk) { d.settings = s } }
+
+// WithDiagnostics sets the diagnostics exporter.
+func WithDiagnostics(x Diagnostics) Option { return func(d *Desk) { d.diag = x } }
+
+// WithAccounts sets the sign-in source (hot desk, keyring, provisioning).
+func WithAccounts(a Accounts) Option { return func(d *Desk) { d.accounts = a } }
+
+// WithSync sets the CRM delivery source.
+func WithSync(s Sync) Option { return func(d *Desk) { d.sync = s } }
+
+// WithStats sets the call-statistics source of the quality indicator.
+func WithStats(s Stats) Option { return func(d *Desk) { d.stats = s } }
+
+// WithShell sets the window title, attention and tray icon handler.
+func WithShell(s Shell) Option { return func(d *Desk) { d.shell = s } }
+
+// WithURLOpener sets how CRM records are opened (default: the app's
+// OpenURL).
+func WithURLOpener(open func(string) error) Option { return func(d *Desk) { d.openURL = open } }
+
+// WithAnnouncements lists the announcements the media adapter can play.
+func WithAnnouncements(names []string) Option {
+	return func(d *Desk) { d.announce = append([]string(nil), names...) }
+}
+
+// New builds the desk. cfg is the core configuration used to sign in when
+// no Accounts source is given (the profile's and provisioning's settings).
+func New(core Core, cfg domain.Config, opts ...Option) *Desk {
+	d := &Desk{core: core, cfg: cfg.Normalize(), do: fyne.Do, now: time.Now, log: slog.Default(), ticking: true, set: DefaultSettings()}
+	for _, o := range opts {
+		o(d)
+	}
+	d.log = d.log.With("component", "ui")
+	d.vm = viewmodel.New(d.tr)
+	if d.openURL == nil {
+		d.openURL = openWithApp
+	}
+	d.header = newHeader(d)
+	d.login = newLoginScreen(d)
+	d.idle = newIdleScreen(d)
+	d.incoming = newIncomingScreen(d)
+	d.call = newCallScreen(d)
+	d.wrap = newWrapScreen(d)
+	d.lines = newLinesBar(d)
+	d.toasts = newToastArea(d)
+	d.tray = newTrayMenu(d)
+	d.body = container.NewStack(d.login.content, d.idle.content, d.incoming.content, d.call.content, d.wrap.content)
+	d.root = container.NewBorder(
+		container.NewVBox(d.header.content, widget.NewSeparator(), d.lines.content),
+		d.toasts.content, nil, nil, d.body)
+	d.render()
+	return d
+}
+
+// T translates a string into the desk's language.
+func (d *Desk) T(s string, args ...any) string { return d.tr.T(s, args...) }
+
+// Content is the desk's root object.
+func (d *Desk) Content() fyne.CanvasObject { return d.root }
+
+// View returns the view last rendered (tests and the smoke test read it).
+func (d *Desk) View() viewmodel.View { return d.view }
+
+// Start subscribes to the core, loads the settings and starts the ticker.
+func (d *Desk) Start(ctx context.Context) {
+	d.ctx, d.cancel = context.WithCancel(ctx)
+	d.stopWatch = d.core.Watch(d.ctx, func(n agent.Notify) {
+		d.do(func() { d.apply(n) })
+	})
+	d.loadSettings()
+	d.login.prefill()
+	if d.ticking {
+		d.wg.Add(1)
+		go d.tickLoop()
+	}
+}
+
+// Stop unsubscribes and stops the background work.
+func (d *Desk) Stop() {
+	if d.cancel != nil {
+		d.cancel()
+	}
+	if d.stopWatch != nil {
+		d.stopWatch()
+	}
+	d.wg.Wait()
+}
+
+// background runs fn off the UI goroutine; fn hands results back through
+// d.do. Nothing runs after Stop.
+func (d *Desk) background(fn func(ctx context.Context)) {
+	ctx := d.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	d.wg.Add(1)
+	d.pending.Add(1)
+	go func() {
+		defer d.wg.Done()
+		defer d.pending.Add(-1)
+		fn(ctx)
+	}()
+}
+
+// loop runs a long-lived background loop (meters) until ctx ends; unlike
+// background it does not count as pending work.
+func (d *Desk) loop(fn func(ctx context.Context)) {
+	ctx := d.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		fn(ctx)
+	}()
+}
+
+// Busy reports whether background work (loading, searching, signing in)
+// is still running; its results arrive through the dispatcher.
+func (d *Desk) Busy() bool { return d.pending.Load() > 0 }
+
+func (d *Desk) tickLoop() {
+	defer d.wg.Done()
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-d.ctx.Done():
+			return
+		case <-t.C:
+			stats := d.sampleStats()
+			d.do(func() { d.applyStats(stats); d.Tick() })
+		}
+	}
+}
+
+// sampleStats reads the RTP statistics of the connected calls (on the
+// ticker goroutine: the stats source may take a lock).
+func (d *Desk) sampleStats() map[domain.CallID]domain.CallStats {
+	if d.stats == nil {
+		return nil
+	}
+	d.mu.Lock()
+	ids := append([]domain.CallID(nil), d.connected...)
+	d.mu.Unlock()
+	out := map[domain.CallID]domain.CallStats{}
+	for _, id := range ids {
+		if s, err := d.stats.CallStats(id); err == nil {
+			out[id] = s
+		}
+	}
+	return out
+}
+
+func (d *Desk) applyStats(stats map[domain.CallID]domain.CallStats) {
+	for id, s := range stats {
+		d.vm.SetStats(id, s)
+	}
+	if d.sync != nil {
+		d.vm.SetSync(d.sync.SyncState())
+	}
+}
+
+// Tick refreshes what depends on the clock (durations, countdowns, toast
+// expiry). The ticker calls it once a second on the UI goroutine.
+func (d *Desk) Tick() {
+	d.toasts.expire(d.now())
+	d.render()
+}
+
+// SampleNow samples call statistics and CRM sync state at once (tests, and
+// the first frame of a call).
+func (d *Desk) SampleNow() { d.applyStats(d.sampleStats()); d.render() }
+
+// report shows a client-API error (only ErrBusy or ErrStopped: a bug or
+// shutdown) as a toast.
+func (d *Desk) report(err error) {
+	if err == nil {
+		return
+	}
+	d.log.Error("core refused a command", "err", err)
+	msg := d.T("The app is not responding to commands right now; try again")
+	if errors.Is(err, agent.ErrStopped) {
+		msg = d.T("The app is shutting down")
+	}
+	d.toasts.show(viewmodel.Toast{Kind: domain.NoticeError, Text: msg}, d.now())
+}
+
+// toast shows a message from the desk itself.
+func (d *Desk) toast(kind domain.NoticeKind, text string) {
+	d.toasts.show(viewmodel.Toast{Kind: kind, Text: text}, d.now())
+}
+
+// apply folds a notification and redraws.
+func (d *Desk) apply(n agent.Notify) {
+	wasSignedIn := d.vm.SignedIn()
+	who := d.vm.Mirror.Agent.Agent.ID
+	for _, t := range d.vm.Apply(n) {
+		d.toasts.show(t, d.now())
+	}
+	if wasSignedIn && !d.vm.SignedIn() {
+		d.signedOut(who)
+	}
+	if !wasSignedIn && d.vm.SignedIn() {
+		d.idle.reload()
+	}
+	d.render()
+}
+
+func (d *Desk) signedOut(who string) {
+	d.idle.clear()
+	if d.accounts == nil || who == "" {
+		return
+	}
+	d.background(func(context.Context) {
+		if err := d.accounts.SignedOut(who); err != nil {
+			d.log.Error("sign-out cleanup failed", "agent", who, "err", err)
+			d.do(func() { d.toast(domain.NoticeError, d.T("Signing out did not finish cleaning up: %s", err.Error())) })
+		}
+	})
+}
+
+// render applies the current view to every widget.
+func (d *Desk) render() {
+	v := d.vm.View(d.now())
+	d.view = v
+	var conn []domain.CallID
+	for _, l := range v.Lines {
+		if c := d.vm.Mirror.Call(l.ID); c != nil && c.State.Connected() {
+			conn = append(conn, l.ID)
+		}
+	}
+	d.mu.Lock()
+	d.connected = conn
+	d.mu.Unlock()
+
+	d.header.render(&v)
+	d.lines.render(&v)
+	show := func(o fyne.CanvasObject, on bool) {
+		if on {
+			o.Show()
+		} else {
+			o.Hide()
+		}
+	}
+	show(d.login.content, v.Screen == viewmodel.ScreenLogin)
+	show(d.idle.content, v.Screen == viewmodel.ScreenIdle)
+	show(d.incoming.content, v.Screen == viewmodel.ScreenIncoming)
+	show(d.call.content, v.Screen == viewmodel.ScreenCall)
+	show(d.wrap.content, v.Screen == viewmodel.ScreenWrapUp)
+	d.login.render(&v)
+	d.idle.render(&v)
+	d.incoming.render(&v)
+	d.call.render(&v)
+	d.wrap.render(&v)
+	d.tray.render(&v)
+
+	if v.Screen != d.lastScreen {
+		prev := d.lastScreen
+		d.lastScreen = v.Screen
+		d.screenChanged(prev, v.Screen)
+	}
+	ringing := domain.CallID("")
+	if v.Incoming != nil && !v.Incoming.Answering {
+		ringing = v.Incoming.ID
+	}
+	if ringing != "" && ringing != d.lastRinging && d.shell != nil {
+		in := v.Incoming
+		body := in.Name
+		if in.Number != "" {
+			body += " (" + in.Number + ")"
+		}
+		if in.Queue != "" {
+			body += " · " + in.Queue
+		}
+		d.shell.Attention(d.T("Incoming call"), body)
+	}
+	d.lastRinging = ringing
+	if who := v.Header.Agent; who != d.signedInAs {
+		d.signedInAs = who
+		if d.shell != nil {
+			title := d.T("Softphone")
+			if who != "" {
+				title += " · " + who
+			}
+			d.shell.SetTitle(title)
+		}
+	}
+}
+
+// screenChanged moves the keyboard focus: hidden widgets must not keep it
+// (typed digits would vanish into them), and after wrap-up the number
+// entry is ready for the next call.
+func (d *Desk) screenChanged(_, _ viewmodel.Screen) {
+	if d.canvas == nil {
+		return
+	}
+	d.canvas.Unfocus()
+	d.focusDefault()
+}
+
+func (d *Desk) focusDefault() {
+	if d.canvas == nil {
+		return
+	}
+	switch d.view.Screen {
+	case viewmodel.ScreenIdle:
+		d.canvas.Focus(d.idle.number)
+	case viewmodel.ScreenLogin:
+		if d.login.agentID.Disabled() {
+			return
+		}
+		d.canvas.Focus(d.login.agentID)
+	case viewmodel.ScreenUnknown, viewmodel.ScreenIncoming, viewmodel.ScreenCall, viewmodel.ScreenWrapUp:
+	}
+}

@@ -1,0 +1,208 @@
+package ui
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/callcentre/softphone/agent/domain"
+	"github.com/callcentre/softphone/ui/viewmodel"
+)
+
+func TestSettingsScreen(t *testing.T) {
+	r := newRig(t)
+	r.signIn()
+	r.tap(r.d.header.settings)
+	p := r.d.Settings()
+	if p == nil {
+		t.Fatal("settings did not open")
+	}
+	r.settle()
+	if !slices.Equal(p.mic.Options, []string{"Jabra Headset"}) || !slices.Equal(p.speaker.Options, []string{"Jabra Headset", "Speakers"}) {
+		t.Fatalf("devices %q %q", p.mic.Options, p.speaker.Options)
+	}
+	p.mic.SetSelected("Jabra Headset")
+	p.speaker.SetSelected("Speakers")
+	p.SampleLevels()
+	if p.micLevel.Value != 0.5 || p.spkLevel.Value != 0.25 {
+		t.Fatalf("levels %v %v", p.micLevel.Value, p.spkLevel.Value)
+	}
+	p.ringer.SetSelected("Speakers")
+	test.Tap(p.testRinger)
+	r.settle()
+	if !slices.Equal(r.audio.tested, []string{"spk"}) {
+		t.Fatalf("tested %q", r.audio.tested)
+	}
+	p.quickNotes.SetText("Refund issued")
+	test.Tap(p.save)
+	r.settle()
+	if !strings.Contains(p.message.Text, "line 1 needs the form") || len(r.settings.saved) != 0 {
+		t.Fatalf("bad quick note accepted: %q", p.message.Text)
+	}
+	p.quickNotes.SetText("Refund = Refund issued.\n\nCallback = Customer wants a callback.")
+	p.outcomes.SetText("Resolved\nEscalated\nResolved")
+	p.screenPop.SetSelected("When I answer")
+	p.noise.SetChecked(false)
+	p.editBefore.SetChecked(true)
+	p.language.SetSelected("Deutsch")
+	test.Tap(p.save)
+	r.settle()
+	if len(r.settings.saved) != 1 {
+		t.Fatalf("saved %d times: %q", len(r.settings.saved), p.message.Text)
+	}
+	s := r.settings.saved[0]
+	want := []domain.QuickNote{{Name: "Refund", Text: "Refund issued."}, {Name: "Callback", Text: "Customer wants a callback."}}
+	if !slices.Equal(s.QuickNotes, want) || !slices.Equal(s.Outcomes, []string{"Resolved", "Escalated"}) ||
+		s.ScreenPop != domain.ScreenPopAtAnswer || s.NoiseSuppression || !s.EchoCancel || !s.EditBeforeDial ||
+		s.Language != "de" || s.Microphone != "hs" || s.Speaker != "spk" || s.Ringer != "spk" {
+		t.Fatalf("saved %+v", s)
+	}
+	if !strings.Contains(p.message.Text, "restarts") {
+		t.Fatalf("language change not explained: %q", p.message.Text)
+	}
+	test.Tap(p.export)
+	r.settle()
+	if r.diag.n.Load() != 1 || !strings.Contains(p.message.Text, "passwords and tokens removed") {
+		t.Fatalf("export: %q", p.message.Text)
+	}
+	// The next sign-in uses the agent's quick notes and screen pop.
+	cfg := r.d.mergeSettings(testConfig())
+	if cfg.ScreenPop != domain.ScreenPopAtAnswer || len(cfg.QuickNotes) != 2 || !slices.Equal(cfg.Outcomes, testConfig().Outcomes) {
+		t.Fatalf("merged config %+v", cfg)
+	}
+	r.d.settingsWin.Close()
+	if r.d.Settings() != nil {
+		t.Fatal("settings panel kept after close")
+	}
+}
+
+func TestSettingsWithoutSources(t *testing.T) {
+	r := newRig(t, withoutAccounts(), func(r *rig, _ *[]Option) {}, withOpts(WithAudio(nil), WithSettings(nil), WithDiagnostics(nil)))
+	r.d.ShowSettings()
+	p := r.d.Settings()
+	if !p.mic.Disabled() || !p.testRinger.Disabled() {
+		t.Fatal("device controls must be disabled without audio")
+	}
+	test.Tap(p.export)
+	if p.message.Text != "Diagnostics export is not available" {
+		t.Fatalf("export %q", p.message.Text)
+	}
+	test.Tap(p.save)
+	if !strings.Contains(p.message.Text, "cannot be stored") {
+		t.Fatalf("save %q", p.message.Text)
+	}
+	// Without an Accounts source, sign-in takes the agent ID only.
+	if r.d.login.password.Visible() {
+		t.Fatal("password shown without an accounts source")
+	}
+	r.d.login.agentID.SetText("a2")
+	r.tap(r.d.login.signIn)
+	r.rec.WaitFor(t, "Register", 5*time.Second)
+}
+
+func TestGermanDesk(t *testing.T) {
+	r := newRig(t, withOpts(WithTranslator(viewmodel.NewTranslator("de_DE.UTF-8"))))
+	if r.d.login.signIn.Text != "Anmelden" {
+		t.Fatalf("sign in %q", r.d.login.signIn.Text)
+	}
+	r.d.login.agentID.SetText("a1")
+	r.d.login.password.SetText("secret")
+	r.tap(r.d.login.signIn)
+	r.post(domain.RegistrationChanged{State: domain.RegRegistered})
+	if r.d.header.status.Text != "Pause: Anmeldung" {
+		t.Fatalf("status %q", r.d.header.status.Text)
+	}
+	r.post(domain.CallOffered{ID: "c1", Remote: domain.Party{Number: "+4930111"}})
+	if r.d.incoming.answer.Text != "Annehmen" || r.d.incoming.title.Text != "Eingehender Anruf" {
+		t.Fatalf("incoming %q %q", r.d.incoming.answer.Text, r.d.incoming.title.Text)
+	}
+	r.post(domain.CallEnded{ID: "c1", Cause: domain.CauseMissed})
+	test.Type(r.d.idle.number, "+4930123")
+	r.tap(r.d.idle.dial)
+	r.post(domain.CallFailed{ID: r.d.view.Lines[0].ID, Cause: domain.CauseBusy})
+	r.assertToast("Die Nummer ist besetzt")
+}
+
+// TestAccessibleLabels walks every screen and checks that each control a
+// screen reader announces has a meaningful name (Fyne 2.8 reads
+// AccessibilityLabel: a button's text, else its icon's resource name).
+func TestAccessibleLabels(t *testing.T) {
+	r := newRig(t)
+	check := func(where string) {
+		r.walkVisible(func(o fyne.CanvasObject) {
+			a, ok := o.(fyne.Accessible)
+			if !ok || a.AccessibilityRole() != fyne.AccessibleRoleButton {
+				return
+			}
+			label := a.AccessibilityLabel()
+			if strings.TrimSpace(label) == "" || strings.HasSuffix(label, ".svg") || strings.HasSuffix(label, ".png") {
+				t.Errorf("%s: %T without a readable name (%q)", where, o, label)
+			}
+		})
+	}
+	check("login")
+	r.signIn()
+	check("idle")
+	for i := range 3 {
+		r.d.idle.tabs.SelectIndex(i)
+		check("idle tab")
+	}
+	r.post(domain.CallOffered{ID: "c1", Remote: domain.Party{Number: "+4930111"}})
+	check("incoming")
+	r.tap(r.d.incoming.answer)
+	r.post(domain.CallAnswered{ID: "c1"})
+	check("call")
+	r.tap(r.d.call.keypadBtn)
+	check("call keypad")
+	r.tap(r.d.call.transfer)
+	check("transfer dialog")
+	r.tap(r.findButton("Cancel"))
+	r.tap(r.d.call.hangup)
+	check("wrap-up")
+	r.tap(r.d.header.settings)
+	r.settle()
+	if w := r.d.settingsWin; w != nil {
+		var walk func(o fyne.CanvasObject)
+		walk = func(o fyne.CanvasObject) {
+			if b, ok := o.(*widget.Button); ok && strings.TrimSpace(b.AccessibilityLabel()) == "" {
+				t.Errorf("settings: unnamed button")
+			}
+			for _, c := range children(o) {
+				walk(c)
+			}
+		}
+		walk(w.Content())
+	}
+}
+
+func TestWrapUpFreeTextOutcomeAndTimerExpiry(t *testing.T) {
+	cfg := testConfig()
+	cfg.Outcomes = nil
+	cfg.DefaultOutcome = ""
+	r := newRig(t, func(r *rig, _ *[]Option) { r.accounts.cfg = cfg })
+	r.signIn()
+	r.answerCall("c1", domain.Party{Number: "+4930111"})
+	r.post(domain.CallEnded{ID: "c1", Cause: domain.CauseRemoteHangup})
+	w := r.d.wrap
+	if w.outcome.Visible() || !w.freeText.Visible() || !w.done.Disabled() {
+		t.Fatal("free-text outcome expected")
+	}
+	r.clock.advance(61 * time.Second)
+	r.post(domain.TimerFired{Timer: domain.Timer{Kind: domain.TimerWrapUp, Key: "c1"}})
+	if w.remaining.Text != "Time is up: choose an outcome to finish" {
+		t.Fatalf("overdue %q", w.remaining.Text)
+	}
+	r.assertToast("Wrap-up time is up")
+	test.Type(w.freeText, "Sold")
+	r.settle()
+	r.tap(w.done)
+	r.rec.WaitFor(t, "SaveLog c1", 5*time.Second)
+	if logs := r.rec.Logs(); len(logs) != 1 || logs[0].Outcome != "Sold" {
+		t.Fatalf("logs %+v", logs)
+	}
+}

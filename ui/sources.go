@@ -1,0 +1,222 @@
+package ui
+
+import (
+	"context"
+	"time"
+
+	"fyne.io/fyne/v2"
+
+	"github.com/callcentre/softphone/agent"
+	"github.com/callcentre/softphone/agent/domain"
+	"github.com/callcentre/softphone/ui/viewmodel"
+)
+
+// Core is the part of the core's client API the desk uses; *agent.Agent
+// implements it. Every method enqueues and returns at once; results come
+// back through Watch.
+type Core interface {
+	Watch(ctx context.Context, fn func(agent.Notify)) (stop func())
+	Login(who domain.AgentInfo, cfg domain.Config) error
+	Logout() error
+	SetStatus(s domain.Status) error
+	Dial(target string) (domain.CallID, error)
+	Answer(id domain.CallID) error
+	Reject(id domain.CallID, decline bool) error
+	Redirect(id domain.CallID, target string) error
+	Hangup(id domain.CallID) error
+	Hold(id domain.CallID) error
+	Resume(id domain.CallID) error
+	Mute(on bool) error
+	SendDTMF(id domain.CallID, digits string) error
+	BlindTransfer(id domain.CallID, target string) error
+	Consult(id domain.CallID, target string) (domain.CallID, error)
+	CompleteTransfer(consult domain.CallID) error
+	Merge(consult domain.CallID) error
+	CancelConsult(consult domain.CallID) error
+	LeaveConference(key string) error
+	EndConference(key string) error
+	SetDoNotLog(key string, on bool) error
+	SetOutcome(key, outcome string) error
+	SetNotes(key, notes string) error
+	AddQuickNote(key, name string) error
+	ExtendWrapUp(key string) error
+	CompleteWrapUp(key string) error
+	SetRecording(key string, action domain.RecordAction) error
+	AddBookmark(key, label string) error
+	PlayAnnouncement(id domain.CallID, name string) error
+	ChooseRecord(key, recordID string) error
+	CreateContact(key string) error
+}
+
+var _ Core = (*agent.Agent)(nil)
+
+// The interfaces below are what the desk needs from data the core does not
+// hold. cmd/softphone implements them over store, crm, audio and secrets;
+// the tests implement them with fakes. Their methods may block (disk,
+// network, keyring): the desk always calls them off the Fyne goroutine and
+// applies the result through its dispatcher. Any of them may be nil: the
+// matching part of the window then says it is not available.
+
+// Contact is a person or number the agent can call.
+type Contact struct {
+	Name   string
+	Number string
+	Source string // where it was found: "CRM", "Contacts", "History", "Favorites"
+	URL    string // the CRM record, opened by the person button; "" = none
+}
+
+// Label is the best short text for the contact.
+func (c Contact) Label() string {
+	if c.Name != "" {
+		return c.Name
+	}
+	return c.Number
+}
+
+// RecentKind selects a recents list.
+type RecentKind uint8
+
+// RecentKind values, with the number of entries each list shows.
+const (
+	RecentUnknown  RecentKind = 0
+	RecentAll      RecentKind = 1 // 30 entries
+	RecentMissed   RecentKind = 2 // 10 entries
+	RecentIncoming RecentKind = 3 // 10 entries
+	RecentOutgoing RecentKind = 4 // 10 entries
+)
+
+// Limit is how many entries the list shows.
+func (k RecentKind) Limit() int {
+	if k == RecentAll {
+		return 30
+	}
+	return 10
+}
+
+// RecentCall is one entry of the call history.
+type RecentCall struct {
+	Key       string
+	Contact   Contact
+	Direction domain.Direction
+	Missed    bool
+	At        time.Time
+	Talk      time.Duration
+}
+
+// MaxFavorites is the most favorites a profile holds (store.MaxFavorites).
+const MaxFavorites = 50
+
+// Library is the signed-in agent's own data: favorites and call history
+// (store.Profile: Favorites/AddFavorite/RemoveFavorite and History with
+// ViewAll/ViewMissed/ViewIncoming/ViewOutgoing).
+type Library interface {
+	Favorites() ([]Contact, error)
+	AddFavorite(c Contact) error // fails beyond MaxFavorites
+	RemoveFavorite(number string) error
+	Recent(kind RecentKind, limit int) ([]RecentCall, error)
+}
+
+// Finder searches the CRM, the local contacts and the history at once
+// (package crm, with the store's contact cache).
+type Finder interface {
+	Search(ctx context.Context, query string, limit int) ([]Contact, error)
+}
+
+// AudioDevice is a sound device.
+type AudioDevice struct {
+	ID     string // stable ID the audio adapter opens it by
+	Name   string
+	Input  bool
+	Output bool
+}
+
+// Audio lists devices, reports levels for the meters and plays tests
+// (package audio). Level must be cheap: the settings window samples it ten
+// times a second while it is open.
+type Audio interface {
+	Devices() ([]AudioDevice, error)
+	Level(deviceID string) float64 // 0..1 peak since the last call
+	Test(deviceID string) error    // a test tone on an output device
+}
+
+// Settings are the agent's desktop settings, stored per profile.
+type Settings struct {
+	Microphone       string
+	Speaker          string
+	Ringer           string
+	EchoCancel       bool
+	NoiseSuppression bool
+	AutoGain         bool
+	ScreenPop        domain.ScreenPopPolicy
+	AutoSaveNotes    bool
+	DefaultSubject   string
+	QuickNotes       []domain.QuickNote
+	Outcomes         []string
+	Tooltips         bool
+	EditBeforeDial   bool   // click-to-dial fills the number entry instead of dialling
+	Language         string // "en", "de"; "" follows the system
+	VerboseLogs      bool
+}
+
+// DefaultSettings are used until the agent saves their own.
+func DefaultSettings() Settings {
+	return Settings{EchoCancel: true, NoiseSuppression: true, AutoGain: true, ScreenPop: domain.ScreenPopAtRinging, Tooltips: true}
+}
+
+// SettingsStore loads and saves Settings (store.Profile.Settings and
+// PutSettings) and applies them (audio devices, log level). Config folds
+// them into the core's configuration for the next sign-in.
+type SettingsStore interface {
+	LoadSettings() (Settings, error)
+	SaveSettings(s Settings) error
+}
+
+// Diagnostics exports a bundle (logs, versions, settings) with secrets
+// redacted and returns where it was written.
+type Diagnostics interface {
+	ExportDiagnostics() (path string, err error)
+}
+
+// Accounts signs agents in on this PC: provisioning, the keyring and the
+// store profile (cmd over secrets and store). SignIn returns who signed in
+// and the core configuration to log in with; the desk then calls
+// Core.Login. SignedOut runs after the core reports Offline (on a shared PC
+// it wipes the agent's secrets and personal data).
+type Accounts interface {
+	Shared() bool       // the PC is marked shared: "remember me" is off
+	Remembered() string // agent ID remembered on this PC, "" for none
+	SSO() string        // CRM name for "Sign in with <CRM>", "" when not offered
+	SignIn(ctx context.Context, agentID, password string, remember bool) (domain.AgentInfo, domain.Config, error)
+	SignInSSO(ctx context.Context) (domain.AgentInfo, domain.Config, error)
+	SignedOut(agentID string) error
+}
+
+// FailedLog is a call log the CRM did not accept.
+type FailedLog struct {
+	Key   string
+	Who   string // the customer, as shown in the history
+	At    time.Time
+	Error string // plain words
+}
+
+// Sync reports CRM delivery (the crm outbox) and resends failed logs.
+type Sync interface {
+	SyncState() viewmodel.Sync
+	Failed() ([]FailedLog, error)
+	Resend(key string) error
+}
+
+// Stats reports a connected call's RTP statistics (package sip implements
+// it as part of domain.AudioSource).
+type Stats interface {
+	CallStats(id domain.CallID) (domain.CallStats, error)
+}
+
+// Shell is the desktop around the window: title, attention on an incoming
+// call (raise, keep on top, OS notification) and the tray icon. NewShell
+// implements it over a fyne.App and fyne.Window.
+type Shell interface {
+	SetTitle(title string)
+	Attention(title, body string)
+	SetTrayIcon(res fyne.Resource)
+}
