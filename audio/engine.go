@@ -138,6 +138,8 @@ type Engine struct {
 	lastLevels      time.Time
 	checks          []*check
 	dead            []deadStream
+	needRescan      bool
+	unavailable     map[Role]bool
 	lostIn, lostOut int64
 	lostUnder       uint64
 	buf             frameBufs
@@ -164,6 +166,7 @@ func New(drv Driver, src domain.AudioSource, opts ...Option) *Engine {
 		pending:  map[domain.CallID]time.Time{},
 		recs:     map[string]*recording{},
 	}
+	e.unavailable = map[Role]bool{}
 	for _, o := range opts {
 		o(e)
 	}

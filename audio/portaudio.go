@@ -2,26 +2,69 @@
 
 package audio
 
+/*
+#cgo pkg-config: portaudio-2.0
+#include <stdint.h>
+#include <stdlib.h>
+#include <portaudio.h>
+PaError sp_open_stream(PaStream **s, int dev, int input, double rate, unsigned long fpb, double latency, uintptr_t handle);
+*/
+import "C"
+
 import (
 	"errors"
 	"fmt"
 	"sync"
-
-	"github.com/gordonklaus/portaudio"
+	"sync/atomic"
+	"unsafe"
 )
 
-// PortAudio is the Driver over PortAudio. Every call is serialised by a
-// mutex; rescans re-initialise PortAudio (the only way it sees hot-plugged
-// devices) when no stream is open.
+// PortAudio is the Driver over PortAudio (our own thin cgo binding: the
+// callback reaches Go with an integer handle and no reflection, so it does
+// not allocate). Calls are serialised by a mutex; Scan re-initialises
+// PortAudio, the only way it sees hot-plugged devices, when no stream is
+// open.
 type PortAudio struct {
 	mu     sync.Mutex
 	inited bool
 	open   int
 }
 
+// maxStreams bounds the streams open at once (headset in and out, ringer,
+// plus streams whose Close is stuck on a vanished device).
+const maxStreams = 64
+
+var paSlots [maxStreams]atomic.Pointer[paStream]
+
+//export spGoCallback
+func spGoCallback(h C.uintptr_t, in, out *C.float, frames C.ulong) {
+	s := paSlots[int(h)%maxStreams].Load()
+	if s == nil {
+		if out != nil {
+			clear(unsafe.Slice((*float32)(unsafe.Pointer(out)), int(frames)))
+		}
+		return
+	}
+	var i, o []float32
+	if in != nil {
+		i = unsafe.Slice((*float32)(unsafe.Pointer(in)), int(frames))
+	}
+	if out != nil {
+		o = unsafe.Slice((*float32)(unsafe.Pointer(out)), int(frames))
+	}
+	s.cb(i, o)
+}
+
+func paErr(e C.PaError) error {
+	if e == C.paNoError {
+		return nil
+	}
+	return errors.New(C.GoString(C.Pa_GetErrorText(e)))
+}
+
 // NewPortAudio initialises PortAudio.
 func NewPortAudio() (*PortAudio, error) {
-	if err := portaudio.Initialize(); err != nil {
+	if err := paErr(C.Pa_Initialize()); err != nil {
 		return nil, fmt.Errorf("initialize portaudio: %w", err)
 	}
 	return &PortAudio{inited: true}, nil
@@ -32,73 +75,71 @@ func (p *PortAudio) Scan() ([]Device, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.open == 0 && p.inited {
-		// Re-initialise to see devices plugged in or removed since.
-		_ = portaudio.Terminate()
-		if err := portaudio.Initialize(); err != nil {
-			p.inited = false
-			return nil, fmt.Errorf("reinitialize portaudio: %w", err)
-		}
+		C.Pa_Terminate()
+		p.inited = false
 	}
 	if !p.inited {
-		if err := portaudio.Initialize(); err != nil {
+		if err := paErr(C.Pa_Initialize()); err != nil {
 			return nil, fmt.Errorf("initialize portaudio: %w", err)
 		}
 		p.inited = true
 	}
-	def, err := portaudio.DefaultHostApi()
-	if err != nil {
-		return nil, fmt.Errorf("default host api: %w", err)
+	n := int(C.Pa_GetDeviceCount())
+	if n < 0 {
+		return nil, fmt.Errorf("list devices: %w", paErr(C.PaError(n)))
 	}
-	hs, err := portaudio.HostApis()
-	if err != nil {
-		return nil, fmt.Errorf("host apis: %w", err)
-	}
-	var out []Device
-	for _, h := range hs {
-		for _, d := range h.Devices {
-			out = append(out, Device{
-				ID:             DeviceID{HostAPI: h.Name, Name: d.Name},
-				Inputs:         d.MaxInputChannels,
-				Outputs:        d.MaxOutputChannels,
-				DefaultRate:    d.DefaultSampleRate,
-				DefaultInput:   h.DefaultInputDevice != nil && h.DefaultInputDevice.Index == d.Index,
-				DefaultOutput:  h.DefaultOutputDevice != nil && h.DefaultOutputDevice.Index == d.Index,
-				DefaultHostAPI: h.Name == def.Name,
-			})
+	defAPI := C.Pa_GetDefaultHostApi()
+	out := make([]Device, 0, n)
+	for i := 0; i < n; i++ {
+		d := C.Pa_GetDeviceInfo(C.PaDeviceIndex(i))
+		if d == nil {
+			continue
 		}
+		h := C.Pa_GetHostApiInfo(d.hostApi)
+		if h == nil {
+			continue
+		}
+		out = append(out, Device{
+			ID:             DeviceID{HostAPI: C.GoString(h.name), Name: C.GoString(d.name)},
+			Inputs:         int(d.maxInputChannels),
+			Outputs:        int(d.maxOutputChannels),
+			DefaultRate:    float64(d.defaultSampleRate),
+			DefaultInput:   int(h.defaultInputDevice) == i,
+			DefaultOutput:  int(h.defaultOutputDevice) == i,
+			DefaultHostAPI: d.hostApi == defAPI,
+		})
 	}
 	return out, nil
 }
 
-func (p *PortAudio) find(id DeviceID, input bool) (*portaudio.DeviceInfo, error) {
+// find returns the device index of id, or of the default device.
+func (p *PortAudio) find(id DeviceID, input bool) (C.PaDeviceIndex, error) {
 	if id.IsDefault() {
-		var d *portaudio.DeviceInfo
-		var err error
+		var d C.PaDeviceIndex
 		if input {
-			d, err = portaudio.DefaultInputDevice()
+			d = C.Pa_GetDefaultInputDevice()
 		} else {
-			d, err = portaudio.DefaultOutputDevice()
+			d = C.Pa_GetDefaultOutputDevice()
 		}
-		if err != nil || d == nil {
-			return nil, fmt.Errorf("%w: no default device: %v", ErrNoDevice, err)
+		if d == C.paNoDevice {
+			return 0, fmt.Errorf("%w: no default device", ErrNoDevice)
 		}
 		return d, nil
 	}
-	hs, err := portaudio.HostApis()
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrNoDevice, err)
-	}
-	for _, h := range hs {
-		if h.Name != id.HostAPI && id.HostAPI != "" {
+	n := int(C.Pa_GetDeviceCount())
+	for i := 0; i < n; i++ {
+		d := C.Pa_GetDeviceInfo(C.PaDeviceIndex(i))
+		if d == nil || C.GoString(d.name) != id.Name {
 			continue
 		}
-		for _, d := range h.Devices {
-			if d.Name == id.Name && (input && d.MaxInputChannels > 0 || !input && d.MaxOutputChannels > 0) {
-				return d, nil
-			}
+		if h := C.Pa_GetHostApiInfo(d.hostApi); h == nil || id.HostAPI != "" && C.GoString(h.name) != id.HostAPI {
+			continue
+		}
+		if input && d.maxInputChannels > 0 || !input && d.maxOutputChannels > 0 {
+			return C.PaDeviceIndex(i), nil
 		}
 	}
-	return nil, fmt.Errorf("%w: %s not found", ErrNoDevice, id)
+	return 0, fmt.Errorf("%w: %s not found", ErrNoDevice, id)
 }
 
 // Open implements Driver.
@@ -109,40 +150,45 @@ func (p *PortAudio) Open(cfg StreamConfig) (Stream, error) {
 		return nil, fmt.Errorf("%w: portaudio not initialised", ErrNoDevice)
 	}
 	input := cfg.Input != nil
-	var want DeviceID
+	want := cfg.Output
 	if input {
-		want = *cfg.Input
-	} else {
-		want = *cfg.Output
+		want = cfg.Input
 	}
-	dev, err := p.find(want, input)
+	if want == nil || cfg.Callback == nil {
+		return nil, fmt.Errorf("%w: bad stream config", ErrNoDevice)
+	}
+	idx, err := p.find(*want, input)
 	if err != nil {
 		return nil, err
 	}
-	var prm portaudio.StreamParameters
+	slot := -1
+	for i := range paSlots {
+		if paSlots[i].Load() == nil {
+			slot = i
+			break
+		}
+	}
+	if slot < 0 {
+		return nil, fmt.Errorf("%w: too many streams", ErrNoDevice)
+	}
+	d := C.Pa_GetDeviceInfo(idx)
+	h := C.Pa_GetHostApiInfo(d.hostApi)
+	s := &paStream{p: p, cb: cfg.Callback, slot: slot,
+		id: DeviceID{HostAPI: C.GoString(h.name), Name: C.GoString(d.name)}}
+	paSlots[slot].Store(s)
+	in := C.int(0)
 	if input {
-		prm = portaudio.LowLatencyParameters(dev, nil)
-		prm.Input.Channels = 1
-		prm.Input.Latency = cfg.Latency
-	} else {
-		prm = portaudio.LowLatencyParameters(nil, dev)
-		prm.Output.Channels = 1
-		prm.Output.Latency = cfg.Latency
+		in = 1
 	}
-	prm.SampleRate = float64(cfg.Rate)
-	prm.FramesPerBuffer = cfg.FramesPerBuffer
-	cb := cfg.Callback
-	var s *portaudio.Stream
-	if input {
-		s, err = portaudio.OpenStream(prm, func(in []float32) { cb(in, nil) })
-	} else {
-		s, err = portaudio.OpenStream(prm, func(out []float32) { cb(nil, out) })
+	var cs unsafe.Pointer
+	if err := paErr(C.sp_open_stream(&cs, C.int(idx), in, C.double(cfg.Rate), C.ulong(cfg.FramesPerBuffer),
+		C.double(cfg.Latency.Seconds()), C.uintptr_t(slot))); err != nil {
+		paSlots[slot].Store(nil)
+		return nil, fmt.Errorf("%w: open %s: %v", ErrNoDevice, *want, err)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("%w: open %s: %v", ErrNoDevice, want, err)
-	}
+	s.s = cs
 	p.open++
-	return &paStream{p: p, s: s, id: DeviceID{HostAPI: dev.HostApi.Name, Name: dev.Name}}, nil
+	return s, nil
 }
 
 // Close implements Driver.
@@ -153,12 +199,14 @@ func (p *PortAudio) Close() error {
 		return nil
 	}
 	p.inited = false
-	return portaudio.Terminate()
+	return paErr(C.Pa_Terminate())
 }
 
 type paStream struct {
 	p      *PortAudio
-	s      *portaudio.Stream
+	s      unsafe.Pointer // PaStream*
+	cb     func(in, out []float32)
+	slot   int
 	id     DeviceID
 	closed bool
 }
@@ -166,7 +214,7 @@ type paStream struct {
 func (s *paStream) Device() DeviceID { return s.id }
 
 func (s *paStream) Start() error {
-	if err := s.s.Start(); err != nil {
+	if err := paErr(C.Pa_StartStream(s.s)); err != nil {
 		return fmt.Errorf("start %s: %w", s.id, err)
 	}
 	return nil
@@ -180,5 +228,7 @@ func (s *paStream) Close() error {
 	}
 	s.closed = true
 	s.p.open--
-	return errors.Join(s.s.Abort(), s.s.Close())
+	err := errors.Join(paErr(C.Pa_AbortStream(s.s)), paErr(C.Pa_CloseStream(s.s)))
+	paSlots[s.slot].Store(nil)
+	return err
 }

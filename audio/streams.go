@@ -79,23 +79,36 @@ func (e *Engine) openStream(role Role, want DeviceID, input bool) *devStream {
 	}
 	ds, err := try(want)
 	if err == nil {
+		e.unavailable[role] = false
 		e.emit(DeviceOpened{Role: role, Device: ds.s.Device()})
 		return ds
 	}
 	if !want.IsDefault() {
-		e.log.Warn("device unavailable, using the default", "role", role.String(), "device", want.String(), "err", err)
+		e.log.Debug("device unavailable, trying the default", "role", role.String(), "device", want.String(), "err", err)
 		if ds, err2 := try(DeviceID{}); err2 == nil {
+			e.unavailable[role] = false
+			e.log.Warn("device unavailable, using the default", "role", role.String(), "device", want.String(), "err", err)
 			e.emit(DeviceFallback{Role: role, Wanted: want, Using: ds.s.Device(), Reason: err.Error()})
 			e.emit(DeviceOpened{Role: role, Device: ds.s.Device()})
 			return ds
 		}
 	}
-	e.log.Error("no audio device", "role", role.String(), "err", err)
-	e.emit(DeviceUnavailable{Role: role, Reason: err.Error()})
+	if !e.unavailable[role] { // report the transition, not every retry
+		e.unavailable[role] = true
+		e.log.Error("no audio device", "role", role.String(), "err", err)
+		e.emit(DeviceUnavailable{Role: role, Reason: err.Error()})
+	}
+	e.needRescan = true
 	return nil
 }
 
 func (e *Engine) openHeadset(now time.Time) {
+	if e.needRescan && e.in == nil && e.out == nil {
+		// A device failed: the list PortAudio holds may be stale (a
+		// sound server restarted, a headset came back).
+		e.needRescan = false
+		e.rescan()
+	}
 	if e.in == nil {
 		e.in = e.openStream(RoleMicrophone, e.settings.Microphone, true)
 		if e.in != nil {
@@ -177,7 +190,7 @@ func (e *Engine) watchdog(now time.Time) {
 		e.log.Warn("headset device lost; reopening")
 		e.closeHeadset()
 		e.stats.reopens.Add(1)
-		e.rescan()
+		e.needRescan = true
 		e.nextOpen = now.Add(500 * time.Millisecond)
 	}
 	if lost(e.ringer) {

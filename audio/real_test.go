@@ -1,0 +1,126 @@
+//go:build cgo && !noportaudio
+
+package audio_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/callcentre/softphone/agent/domain"
+	"github.com/callcentre/softphone/audio"
+	"github.com/callcentre/softphone/audio/audiotest"
+	"github.com/callcentre/softphone/lab/pulse"
+)
+
+var (
+	labHeadset = audio.DeviceID{HostAPI: "ALSA", Name: "lab_headset"}
+	labRinger  = audio.DeviceID{HostAPI: "ALSA", Name: "lab_ringer"}
+	labMic     = audio.DeviceID{HostAPI: "ALSA", Name: "lab_mic"}
+)
+
+// realEngine starts a private pulseaudio and an engine on PortAudio over it.
+func realEngine(t *testing.T, src domain.AudioSource, s audio.Settings) (*pulse.Server, *audio.Engine, *events) {
+	t.Helper()
+	srv := pulse.Start(t)
+	srv.Setenv(t)
+	pa, err := audio.NewPortAudio()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, _, ev := newEngine(t, pa, src, audio.WithSettings(s))
+	t.Cleanup(func() { _ = e.Close(); _ = pa.Close() })
+	return srv, e, ev
+}
+
+// heard records d from a pulse source and returns the level of freq.
+func heard(t *testing.T, srv *pulse.Server, source string, freq float64) float64 {
+	t.Helper()
+	x, err := srv.Record(context.Background(), source, time.Second)
+	if err != nil {
+		t.Logf("record %s: %v", source, err)
+		return 0
+	}
+	return pulse.ToneLevel(x, pulse.Rate, freq)
+}
+
+// TestRealCallThroughPulse: a call's far-end tone is played through our
+// PortAudio output stream and found on the headset sink's monitor; the
+// lab microphone's tone reaches the call; the ringer rings on its own sink.
+func TestRealCallThroughPulse(t *testing.T) {
+	src := audiotest.NewSource()
+	call := src.Add("c1", 8000, 1200)
+	s := audio.DefaultSettings()
+	s.Microphone, s.Speaker, s.Ringer = labMic, labHeadset, labRinger
+	s.EchoCancel, s.NoiseSuppress, s.AutoGain = false, false, false
+	srv, e, ev := realEngine(t, src, s)
+	e.SetAudioRoute([]domain.CallID{"c1"})
+	eventually(t, "far-end 1200 Hz on headset.monitor", func() bool {
+		return heard(t, srv, "headset.monitor", 1200) > 0.05
+	})
+	eventually(t, "lab microphone's 700 Hz in the call", func() bool {
+		return level(tail(call.Received(), 8000), 8000, pulse.MicTone) > 0.05
+	})
+	if !ev.find(func(x audio.Event) bool { o, ok := x.(audio.DeviceOpened); return ok && o.Device == labHeadset }) {
+		t.Error("no DeviceOpened for the lab headset")
+	}
+	e.SetRinger(domain.RingerRing)
+	eventually(t, "ring tone on ringer.monitor", func() bool {
+		return heard(t, srv, "ringer.monitor", 440) > 0.02
+	})
+	if l := heard(t, srv, "headset.monitor", 440); l > 0.02 {
+		t.Errorf("ring tone in the headset too (%.3f)", l)
+	}
+	e.SetRinger(domain.RingerOff)
+	st := e.Stats()
+	t.Logf("stats %+v", st)
+}
+
+// TestRealDeviceVanishes kills the sound server under running streams
+// (what a USB headset being pulled looks like to PortAudio), checks the
+// engine reports it and keeps the call's audio clocked, then brings the
+// server back and finds the tone again.
+func TestRealDeviceVanishes(t *testing.T) {
+	src := audiotest.NewSource()
+	call := src.Add("c1", 8000, 1200)
+	s := audio.DefaultSettings()
+	s.Microphone, s.Speaker = labMic, labHeadset
+	s.NoiseSuppress = false // the lab microphone is a steady sine, which noise suppression removes
+	srv, e, ev := realEngine(t, src, s)
+	e.SetAudioRoute([]domain.CallID{"c1"})
+	eventually(t, "far-end tone on headset.monitor", func() bool {
+		return heard(t, srv, "headset.monitor", 1200) > 0.05
+	})
+	srv.Kill()
+	eventually(t, "DeviceLost event", func() bool {
+		return ev.find(func(x audio.Event) bool { _, ok := x.(audio.DeviceLost); return ok })
+	})
+	// With no device the mix runs on the wall clock: the call still gets frames.
+	w0 := call.Written()
+	time.Sleep(time.Second)
+	if w1 := call.Written(); w1-w0 < 4000 {
+		t.Errorf("call got %d samples in a second without a device, want about 8000", w1-w0)
+	}
+	srv.Restart()
+	eventually(t, "tone back on headset.monitor after the server returned", func() bool {
+		return heard(t, srv, "headset.monitor", 1200) > 0.05
+	})
+	eventually(t, "microphone back in the call", func() bool {
+		return level(tail(call.Received(), 8000), 8000, pulse.MicTone) > 0.02
+	})
+}
+
+// TestRealCheck runs the pre-shift check on the lab devices.
+func TestRealCheck(t *testing.T) {
+	s := audio.DefaultSettings()
+	s.Microphone, s.Speaker = labMic, labHeadset
+	_, e, _ := realEngine(t, audiotest.NewSource(), s)
+	r, err := e.Check(context.Background(), 3*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%+v", r)
+	if r.Microphone != labMic || r.Speaker != labHeadset || r.MicPeak < 0.05 {
+		t.Fatalf("check %+v", r)
+	}
+}
