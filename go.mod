@@ -6,7 +6,6 @@ require (
 	fyne.io/fyne/v2 v2.8.1
 	github.com/emiago/diago v0.31.0
 	github.com/emiago/sipgo v1.7.2
-	github.com/gordonklaus/portaudio v0.0.0-20250206071425-98a94950218b
 	github.com/nyaruka/phonenumbers v1.8.1
 	github.com/zalando/go-keyring v0.2.8
 	go.etcd.io/bbolt v1.5.0

@@ -1,5 +1,5 @@
-// Package audio is the media adapter: the only package that imports
-// PortAudio (cgo), and the home of the cgo binding to Debian's libspeexdsp.
+// Package audio is the media adapter: the only package that uses PortAudio
+// (cgo), and the home of the cgo binding to Debian's libspeexdsp.
 // It implements domain.Media (ringer, ringback, routing calls' PCM to the
 // headset with conference mix-minus, mute, recording, announcements) in
 // Engine, over a Driver (PortAudio in the app, audiotest.Driver in tests)
@@ -39,8 +39,10 @@
 // recording and tone. Devices, Levels, Stats and Settings may be called from
 // any goroutine. Check blocks for its duration and must not run on the
 // agent's goroutine. The device callbacks touch only Ring buffers and
-// atomics: they never allocate, lock, log or block (the gordonklaus binding
-// itself invokes the callback through reflect, which we do not control).
+// atomics: they never allocate, lock, log or block. PortAudio is reached
+// through our own thin cgo binding (portaudio.go, pa_shim.c) because the
+// gordonklaus/portaudio binding fails Go's checkptr under -race and calls
+// the callback through reflection.
 // CallAudio readers and writers are only called from per-call goroutines,
 // never from a callback; the queue in front of a call's writer holds at most
 // 80 ms and drops the oldest frame rather than accumulating delay. Events
