@@ -495,17 +495,23 @@ func (e *Engine) Hangup(id domain.CallID) error {
 		return nil // already gone: hanging up twice is harmless
 	}
 	c.mu.Lock()
-	c.localEnd = true
 	cancel, answered := c.cancelInvite, c.answered
+	if !c.inbound && !answered {
+		c.localEnd = true
+	}
 	c.mu.Unlock()
-	if !c.inbound && !answered && cancel != nil {
-		cancel() // diago sends CANCEL
+	if !c.inbound && !answered {
+		if cancel != nil {
+			cancel() // diago sends CANCEL
+		}
 		return nil
 	}
+	// Commands queued before (hold, DTMF) run first, in order.
 	return c.do(func() {
 		ctx, done := context.WithTimeout(e.ctx, 10*time.Second)
 		defer done()
 		c.mu.Lock()
+		c.localEnd = true
 		srv, cli, answered := c.srv, c.cli, c.answered
 		c.mu.Unlock()
 		switch {

@@ -103,3 +103,5 @@ func startEngine(t testing.TB, acct Account, password string, opts ...Option) (*
 	t.Cleanup(func() { _ = e.Close() })
 	return e, s
 }
+
+func isCI() bool { return os.Getenv("CI") == "true" }
