@@ -665,8 +665,23 @@ func (e *Engine) frame(mic []float32) {
 			ring.Write(make([]float32, e.out.rate/50))
 			e.out.primed.Store(true)
 		}
-		if ring.Len() > e.out.rate/8 { // more than 125 ms queued: drift or a stall; catch up
-			e.out.skip.Store(int64(ring.Len() - e.out.rate/25))
+		// Keep the speaker queue short: measured before each 20 ms write, more
+		// than 15 ms still queued is delay that never drains when the
+		// microphone and the speaker share a clock. Trim a standing excess
+		// after half a second, a large one at once.
+		lvl := ring.Len()
+		switch {
+		case lvl > e.out.rate/10:
+			e.out.skip.Store(int64(lvl - e.out.rate/100))
+			e.out.standing = 0
+		case lvl > e.out.rate*15/1000:
+			e.out.standing++
+			if e.out.standing > 25 {
+				e.out.skip.Store(int64(lvl - e.out.rate/100))
+				e.out.standing = 0
+			}
+		default:
+			e.out.standing = 0
 		}
 		ring.Write(e.spkOut)
 	}

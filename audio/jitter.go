@@ -171,7 +171,7 @@ func (j *JitterBuffer) observeLocked(seq uint32, arrival time.Time) {
 	s := slices.Clone(j.transit)
 	slices.Sort(s)
 	spread := s[len(s)*95/100] - s[0]
-	want := int(spread/j.frameDur().Seconds()+0.999) + 1
+	want := int(spread/j.frameDur().Seconds() + 0.999)
 	j.target = min(max(want, j.minFrames), j.maxFrames)
 }
 

@@ -26,21 +26,22 @@ const txQueueFrames = 4 // at most 80 ms waits for the network writer
 // CallAudio.Tx. Neither touches the device callbacks: the engine loop
 // moves samples between them and the device rings.
 type leg struct {
-	id        domain.CallID
-	ca        domain.CallAudio
-	jb        *JitterBuffer
-	rxRes     *Resampler // call rate -> mix rate
-	txRes     *Resampler // mix rate -> call rate
-	rxFIFO    []float32
-	txFIFO    []float32
-	frame     []float32
-	txq       chan []byte
-	quit      chan struct{}
-	ended     atomic.Bool
-	endErr    atomic.Value // error
-	txDropped atomic.Uint64
-	routed    bool
-	txLevel   float64 // smoothed queue level, frames
+	id         domain.CallID
+	ca         domain.CallAudio
+	jb         *JitterBuffer
+	rxRes      *Resampler // call rate -> mix rate
+	txRes      *Resampler // mix rate -> call rate
+	rxFIFO     []float32
+	txFIFO     []float32
+	frame      []float32
+	txq        chan []byte
+	quit       chan struct{}
+	ended      atomic.Bool
+	endErr     atomic.Value // error
+	txDropped  atomic.Uint64
+	routed     bool
+	txLevel    float64 // smoothed queue level, frames
+	txStanding int     // consecutive pushes that left two frames or more queued
 }
 
 func newLeg(id domain.CallID, ca domain.CallAudio) (*leg, error) {
@@ -157,6 +158,22 @@ func (l *leg) jbFrame() time.Duration {
 
 // push queues src (mixFrame samples at the mix rate) for the network.
 func (l *leg) push(src []float32) {
+	// A standing queue is pure delay (a writer that paces itself at the RTP
+	// clock never drains it): when a frame has still been waiting at every
+	// push for half a second, drop one.
+	if len(l.txq) >= 1 {
+		l.txStanding++
+		if l.txStanding > 25 {
+			select {
+			case <-l.txq:
+				l.txDropped.Add(1)
+			default:
+			}
+			l.txStanding = 0
+		}
+	} else {
+		l.txStanding = 0
+	}
 	l.txFIFO = l.txRes.Process(src, l.txFIFO)
 	fs := l.ca.FrameSize
 	for len(l.txFIFO) >= fs {

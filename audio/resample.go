@@ -14,15 +14,15 @@ type Resampler struct {
 	step            float64 // input samples per output sample, nominal
 	drift           float64 // relative adjustment of step
 	halfWidth       int     // kernel half length in input samples
-	table           []float32
-	phases          float64 // table entries per input sample
+	taps            int
+	bank            [][]float32 // resamplePhases+1 filters of taps coefficients
 	buf             []float32
 	pos             float64 // next output position, in input samples from buf[0]
 }
 
 const (
 	resampleZeros  = 16  // zero crossings of the sinc on each side
-	resamplePhases = 256 // table resolution per zero crossing
+	resamplePhases = 128 // filters per input sample (linearly interpolated)
 	resampleBeta   = 9.0 // Kaiser window shape
 )
 
@@ -35,14 +35,12 @@ func NewResampler(inRate, outRate int) *Resampler {
 	// The kernel spans resampleZeros zero crossings of sinc(2 fc t).
 	hw := float64(resampleZeros) / (2 * fc)
 	r.halfWidth = int(math.Ceil(hw))
-	r.phases = resamplePhases * 2 * fc
-	n := int(math.Ceil(hw*r.phases)) + 2
-	r.table = make([]float32, n)
+	r.taps = 2 * r.halfWidth
 	i0b := besselI0(resampleBeta)
-	for i := range r.table {
-		t := float64(i) / r.phases
-		if t > hw {
-			continue
+	kernel := func(t float64) float32 {
+		t = math.Abs(t)
+		if t >= hw {
+			return 0
 		}
 		x := 2 * fc * t
 		s := 1.0
@@ -50,8 +48,19 @@ func NewResampler(inRate, outRate int) *Resampler {
 			s = math.Sin(math.Pi*x) / (math.Pi * x)
 		}
 		u := t / hw
-		w := besselI0(resampleBeta*math.Sqrt(1-u*u)) / i0b
-		r.table[i] = float32(2 * fc * s * w)
+		return float32(2 * fc * s * besselI0(resampleBeta*math.Sqrt(1-u*u)) / i0b)
+	}
+	// Filter j serves outputs at a fractional offset d = j/phases past an
+	// input sample: tap k multiplies input base-halfWidth+1+k, at distance
+	// d+halfWidth-1-k.
+	r.bank = make([][]float32, resamplePhases+1)
+	for j := range r.bank {
+		d := float64(j) / resamplePhases
+		f := make([]float32, r.taps)
+		for k := range f {
+			f[k] = kernel(d + float64(r.halfWidth-1-k))
+		}
+		r.bank[j] = f
 	}
 	r.Reset()
 	return r
@@ -75,7 +84,7 @@ func (r *Resampler) Process(in, out []float32) []float32 {
 	r.buf = append(r.buf, in...)
 	step := r.step * (1 + r.drift)
 	hw := float64(r.halfWidth)
-	for r.pos+hw < float64(len(r.buf)-1) {
+	for int(r.pos)+r.halfWidth < len(r.buf) {
 		out = append(out, r.at(r.pos))
 		r.pos += step
 	}
@@ -89,27 +98,20 @@ func (r *Resampler) Process(in, out []float32) []float32 {
 }
 
 func (r *Resampler) at(c float64) float32 {
-	lo := int(math.Ceil(c - float64(r.halfWidth)))
-	hi := int(c + float64(r.halfWidth))
-	lo = max(lo, 0)
-	hi = min(hi, len(r.buf)-1)
-	var acc float32
-	tab := r.table
-	for i := lo; i <= hi; i++ {
-		t := c - float64(i)
-		if t < 0 {
-			t = -t
-		}
-		f := t * r.phases
-		k := int(f)
-		if k+1 >= len(tab) {
-			continue
-		}
-		fr := float32(f - float64(k))
-		h := tab[k] + (tab[k+1]-tab[k])*fr
-		acc += r.buf[i] * h
+	base := int(c)
+	jf := (c - float64(base)) * resamplePhases
+	j := int(jf)
+	w := float32(jf - float64(j))
+	start := base - r.halfWidth + 1
+	x := r.buf[start : start+r.taps]
+	b0 := r.bank[j][:len(x)]
+	b1 := r.bank[j+1][:len(x)]
+	var a0, a1 float32
+	for k, v := range x {
+		a0 += v * b0[k]
+		a1 += v * b1[k]
 	}
-	return acc
+	return a0 + w*(a1-a0)
 }
 
 func besselI0(x float64) float64 {

@@ -18,6 +18,7 @@ type devStream struct {
 	overruns  atomic.Uint64
 	skip      atomic.Int64 // output: samples to drop (set by the loop, done by the callback)
 	primed    atomic.Bool
+	standing  int // loop: consecutive frames with too much queued
 	lastCalls uint64
 	lastSeen  time.Time
 }
