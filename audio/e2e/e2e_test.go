@@ -1,0 +1,131 @@
+//go:build cgo && !noportaudio
+
+package e2e_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/callcentre/softphone/agent/domain"
+	"github.com/callcentre/softphone/audio"
+	"github.com/callcentre/softphone/lab/baresip"
+	"github.com/callcentre/softphone/lab/kamailio"
+	"github.com/callcentre/softphone/lab/pulse"
+	"github.com/callcentre/softphone/sip"
+)
+
+// sink collects what the sip engine posts.
+type sink struct {
+	mu sync.Mutex
+	in []domain.Input
+}
+
+func (s *sink) Post(in domain.Input) error {
+	s.mu.Lock()
+	s.in = append(s.in, in)
+	s.mu.Unlock()
+	return nil
+}
+
+func (s *sink) wait(t *testing.T, what string, f func(domain.Input) bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		s.mu.Lock()
+		for _, in := range s.in {
+			if f(in) {
+				s.mu.Unlock()
+				return
+			}
+		}
+		s.mu.Unlock()
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting for %s", what)
+}
+
+// TestBaresipToneReachesOurSpeakerAndBack dials a real baresip (440 Hz
+// microphone, recording what it receives) through kamailio with the real
+// SIP engine, routes the call with the audio engine on PortAudio over a
+// private pulseaudio, and checks both directions: baresip's tone comes out
+// of our speaker stream (the headset sink's monitor), and the lab
+// microphone's 700 Hz reaches baresip's recording.
+func TestBaresipToneReachesOurSpeakerAndBack(t *testing.T) {
+	srv := pulse.Start(t)
+	srv.Setenv(t)
+	k := kamailio.Start(t, kamailio.Options{})
+	alice := baresip.Start(t, baresip.Options{User: "alice", Password: "alice-pw", Registrar: k.Addr, ToneHz: 440})
+
+	tel, err := sip.New(sip.Account{User: "go1", Domain: k.Addr}, func() (string, error) { return "go1-pw", nil },
+		sip.WithBindHost("127.0.0.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := &sink{}
+	tel.Attach(events)
+	if err := tel.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tel.Close() })
+	if err := tel.Register(); err != nil {
+		t.Fatal(err)
+	}
+	events.wait(t, "registered", func(in domain.Input) bool {
+		r, ok := in.(domain.RegistrationChanged)
+		return ok && r.State == domain.RegRegistered
+	})
+
+	pa, err := audio.NewPortAudio()
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := audio.DefaultSettings()
+	set.Microphone = audio.DeviceID{HostAPI: "ALSA", Name: "lab_mic"}
+	set.Speaker = audio.DeviceID{HostAPI: "ALSA", Name: "lab_headset"}
+	set.NoiseSuppress = false // the lab microphone is a steady sine
+	media := audio.New(pa, tel, audio.WithSettings(set))
+	media.Attach(events)
+	t.Cleanup(func() { _ = media.Close(); _ = pa.Close() })
+
+	id := domain.NewCallID()
+	if err := tel.Dial(id, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	events.wait(t, "answer", func(in domain.Input) bool { a, ok := in.(domain.CallAnswered); return ok && a.ID == id })
+	media.SetAudioRoute([]domain.CallID{id})
+
+	deadline := time.Now().Add(20 * time.Second)
+	var lvl float64
+	for time.Now().Before(deadline) {
+		x, err := srv.Record(context.Background(), "headset.monitor", time.Second)
+		if err == nil {
+			if lvl = pulse.ToneLevel(x, pulse.Rate, 440); lvl > 0.02 {
+				break
+			}
+		}
+	}
+	if lvl <= 0.02 {
+		t.Fatalf("baresip's 440 Hz not on our speaker (level %.4f)", lvl)
+	}
+	time.Sleep(2 * time.Second) // let baresip record our side
+	if err := tel.Hangup(id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := alice.WaitEvent("CALL_CLOSED", 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	media.SetAudioRoute(nil)
+	_, recv := alice.Recordings()
+	if len(recv) == 0 {
+		t.Fatal("baresip recorded nothing")
+	}
+	pcm, rate, err := baresip.ReadWAV(recv[len(recv)-1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sh := baresip.ToneShare(pcm[len(pcm)/2:], rate, pulse.MicTone); sh < 0.3 {
+		t.Fatalf("our microphone's %d Hz share in baresip's recording = %.2f", pulse.MicTone, sh)
+	}
+}
