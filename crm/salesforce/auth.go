@@ -283,14 +283,14 @@ func (c *Connector) send(req *http.Request, write bool) ([]byte, int, http.Heade
 }
 
 func transportError(err error, write bool) error {
-	kind := crm.KindTransient
+	kind, msg := crm.KindTransient, "network error"
 	var op *net.OpError
 	var dns *net.DNSError
 	switch {
 	case errors.As(err, &op) && op.Op == "dial", errors.As(err, &dns):
-		kind = crm.KindOffline
+		kind, msg = crm.KindOffline, "Salesforce cannot be reached"
 	case write:
-		kind = crm.KindAmbiguous
+		kind, msg = crm.KindAmbiguous, "no answer after the request was sent; it will be checked before any retry"
 	}
-	return &crm.Error{CRM: Name, Kind: kind, Message: "network", Err: err}
+	return &crm.Error{CRM: Name, Kind: kind, Message: msg, Err: err}
 }

@@ -69,6 +69,13 @@ func (s *Server) AddValidationRule(r ValidationRule) {
 	s.mu.Unlock()
 }
 
+// ClearValidationRules removes every Task validation rule.
+func (s *Server) ClearValidationRules() {
+	s.mu.Lock()
+	s.rules = nil
+	s.mu.Unlock()
+}
+
 // data serves /services/data.
 func (s *Server) data(w http.ResponseWriter, r *http.Request, body []byte) (int, string) {
 	p := strings.TrimPrefix(r.URL.Path, "/services/data")
