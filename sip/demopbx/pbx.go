@@ -491,13 +491,15 @@ func (p *PBX) runCustomer(l *leg, c Contact) {
 	cid := sip.CallIDHeader(l.callID)
 	err := d.Invite(ctx, diago.InviteClientOptions{Headers: []sip.Header{from, &cid}})
 	if err == nil {
+		// Connected before the ACK leaves: the agent may send REFER as
+		// soon as it has it.
+		p.connected(l)
 		err = d.Ack(ctx)
 	}
 	if err != nil {
 		p.log.Info("customer call not answered", "error", err)
 		return
 	}
-	p.connected(l)
 	go func() { _ = d.Echo() }()
 	select {
 	case <-d.Context().Done():
@@ -553,9 +555,10 @@ func (p *PBX) handleRefer(req *sip.Request, tx sip.ServerTransaction) {
 	}
 	p.mu.Lock()
 	l := p.legs[callID]
-	ok := l != nil && l.connected
 	p.mu.Unlock()
-	if !ok {
+	// A REFER inside a dialog we know means the dialog is established,
+	// even if our side has not finished its bookkeeping.
+	if l == nil {
 		respond(sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist")
 		return
 	}

@@ -208,11 +208,16 @@ func TestExtensions(t *testing.T) {
 		if r.OK {
 			t.Fatal("transfer to the busy number succeeded")
 		}
-		id := p.Calls()
-		if len(id) != 1 {
-			t.Fatalf("customer leg gone after a failed transfer: %+v", id)
+		var leg *Call
+		for _, c := range p.Calls() {
+			if c.Kind == LegCustomer && c.Number == off.Remote.Number {
+				leg = &c
+			}
 		}
-		if err := p.Hangup(id[0].CallID); err != nil {
+		if leg == nil {
+			t.Fatalf("customer leg gone after a failed transfer: %+v", p.Calls())
+		}
+		if err := p.Hangup(leg.CallID); err != nil {
 			t.Fatal(err)
 		}
 		s.wait(t, "customer hangs up", func(in domain.Input) bool { c, ok := in.(domain.CallEnded); return ok && c.ID == off.ID })

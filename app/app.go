@@ -1,0 +1,240 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/callcentre/softphone/agent"
+	"github.com/callcentre/softphone/agent/domain"
+	"github.com/callcentre/softphone/control"
+	"github.com/callcentre/softphone/secrets"
+	"github.com/callcentre/softphone/sip"
+	"github.com/callcentre/softphone/sip/demopbx"
+	"github.com/callcentre/softphone/store"
+)
+
+// Config is what Build needs; cmd fills it from flags and settings.
+type Config struct {
+	// DataDir is where the database lives (default store.DefaultDir()).
+	DataDir string
+	// Demo runs the built-in demo PBX instead of a real account. It is
+	// also used when Account is nil.
+	Demo bool
+	// Account is the SIP account (nil: demo mode).
+	Account *sip.Account
+	// Password reads the SIP password (from the keyring); required with
+	// an Account.
+	Password func() (string, error)
+	// AgentConfig is the core's configuration used at sign-in (default
+	// domain.DefaultConfig()).
+	AgentConfig *domain.Config
+	// ControlAddr is the control API's loopback address (default
+	// control.DefaultAddr); "off" disables the API.
+	ControlAddr string
+	// ControlToken is the control API token. Empty: read it from the
+	// keyring (Secrets), creating it on first use; without a keyring a
+	// fresh token is made for this run.
+	ControlToken string
+	// AllowedOrigins are the CRM web origins allowed to use the control
+	// API.
+	AllowedOrigins []string
+	// Secrets is the keyring (nil: none).
+	Secrets *secrets.Store
+	// DemoOptions tune the demo PBX (tests shorten its delays).
+	DemoOptions demopbx.Options
+	// Logger is the root logger (default slog.Default()).
+	Logger *slog.Logger
+}
+
+// App is the running application.
+type App struct {
+	// Agent is the core; the UI and the control API are its clients.
+	Agent *agent.Agent
+	// Store is the local database.
+	Store *store.DB
+	// SIP is the telephony engine.
+	SIP *sip.Engine
+	// PBX is the demo PBX (nil unless Demo).
+	PBX *demopbx.PBX
+	// Demo reports demo mode (the UI shows the banner).
+	Demo bool
+	// Control is the control API (nil when disabled).
+	Control *control.Server
+	// ControlAddr is the address the control API listens on.
+	ControlAddr string
+	// ControlToken is the control API token (shown in settings so CRM
+	// pages can be configured with it).
+	ControlToken string
+	// AgentConfig is the configuration agents sign in with.
+	AgentConfig domain.Config
+
+	log     *slog.Logger
+	cancel  context.CancelFunc
+	ran     chan error
+	closers []func() error
+}
+
+const (
+	tokenAgent   = "machine"
+	tokenAccount = "control-api"
+)
+
+// Build constructs and starts everything. On error whatever was started
+// is closed again.
+func Build(ctx context.Context, cfg Config) (_ *App, err error) {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	a := &App{log: log, Demo: cfg.Demo || cfg.Account == nil}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, a.Close())
+		}
+	}()
+	a.AgentConfig = domain.DefaultConfig()
+	if cfg.AgentConfig != nil {
+		a.AgentConfig = cfg.AgentConfig.Normalize()
+	}
+
+	dir := cfg.DataDir
+	if dir == "" {
+		if dir, err = store.DefaultDir(); err != nil {
+			return nil, fmt.Errorf("data directory: %w", err)
+		}
+	}
+	a.Store, err = store.Open(dir, store.WithLogger(log))
+	if err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, a.Store.Close)
+	calls := a.Store.NewCallLogger()
+
+	acct, password := cfg.Account, cfg.Password
+	if a.Demo {
+		opts := cfg.DemoOptions
+		opts.Logger = log
+		a.PBX, err = demopbx.Start(ctx, opts)
+		if err != nil {
+			return nil, err
+		}
+		a.closers = append(a.closers, a.PBX.Close)
+		acct = &sip.Account{DisplayName: "Demo agent", User: a.PBX.User(), Domain: a.PBX.Addr()}
+		pw := a.PBX.Password()
+		password = func() (string, error) { return pw, nil }
+	} else if acct == nil || password == nil {
+		return nil, ErrNoAccount
+	}
+	sipOpts := []sip.Option{sip.WithLogger(log)}
+	if a.Demo {
+		sipOpts = append(sipOpts, sip.WithBindHost("127.0.0.1"))
+	}
+	a.SIP, err = sip.New(*acct, password, sipOpts...)
+	if err != nil {
+		return nil, err
+	}
+	if err = a.SIP.Start(ctx); err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, a.SIP.Close)
+
+	// TODO(lead): wire audio.Engine as Media (joined to a.SIP as its
+	// AudioSource) and crm.Directory (crm/local seeded with
+	// demopbx.Contacts() in demo mode) as Directory, plus the crm/outbox
+	// worker with the store's targets, once their APIs are committed.
+	a.Agent = agent.New(agent.Ports{Telephony: a.SIP, CallLog: calls}, agent.WithLogger(log))
+	a.SIP.Attach(a.Agent)
+	calls.Attach(a.Agent)
+	runCtx, cancel := context.WithCancel(context.Background())
+	a.cancel = cancel
+	a.ran = make(chan error, 1)
+	go func() { a.ran <- a.Agent.Run(runCtx) }()
+	a.closers = append(a.closers, a.stopAgent)
+
+	if cfg.ControlAddr != "off" {
+		if err = a.startControl(cfg); err != nil {
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+func (a *App) startControl(cfg Config) error {
+	tok, err := a.controlToken(cfg)
+	if err != nil {
+		return err
+	}
+	agentCfg := a.AgentConfig
+	srv, err := control.New(a.Agent, control.Options{Token: tok, AllowedOrigins: cfg.AllowedOrigins, Logger: a.log,
+		Config: func(string) domain.Config { return agentCfg.Clone() }})
+	if err != nil {
+		return err
+	}
+	addr := cfg.ControlAddr
+	if addr == "" {
+		addr = control.DefaultAddr
+	}
+	bound, err := srv.Listen(addr)
+	if err != nil {
+		_ = srv.Close()
+		return err
+	}
+	a.Control, a.ControlAddr, a.ControlToken = srv, bound, tok
+	a.closers = append(a.closers, srv.Close)
+	return nil
+}
+
+// controlToken returns the per-install token: given, from the keyring, or
+// new (stored in the keyring when there is one).
+func (a *App) controlToken(cfg Config) (string, error) {
+	if cfg.ControlToken != "" {
+		return cfg.ControlToken, nil
+	}
+	if cfg.Secrets != nil {
+		tok, err := cfg.Secrets.Get(tokenAgent, tokenAccount, secrets.KindAccessToken)
+		if err == nil && tok != "" {
+			return tok, nil
+		}
+		if errors.Is(err, secrets.ErrNotFound) {
+			if tok, err = control.NewToken(); err != nil {
+				return "", err
+			}
+			if err := cfg.Secrets.Set(tokenAgent, tokenAccount, secrets.KindAccessToken, tok); err != nil {
+				a.log.Warn("control api token not stored; it changes at every start", "error", err)
+			}
+			return tok, nil
+		}
+		a.log.Warn("keyring unavailable: the control api token changes at every start", "error", err)
+	}
+	return control.NewToken()
+}
+
+func (a *App) stopAgent() error {
+	a.cancel()
+	select {
+	case err := <-a.ran:
+		if err != nil && !errors.Is(err, context.Canceled) {
+			return err
+		}
+		return nil
+	case <-time.After(10 * time.Second):
+		return errors.New("agent did not stop")
+	}
+}
+
+// Close closes everything in reverse order of construction: the control
+// API, the core, the SIP engine, the demo PBX, the store. It is safe to
+// call more than once.
+func (a *App) Close() error {
+	var errs []error
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		if err := a.closers[i](); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	a.closers = nil
+	return errors.Join(errs...)
+}
