@@ -25,7 +25,9 @@ func BenchmarkRealCPU(b *testing.B) {
 		name  string
 		rate  int
 		calls int
-	}{{"g711-1call", 8000, 1}, {"opus48k-1call", 48000, 1}, {"conference-5party", 8000, 4}} {
+		buf   time.Duration
+	}{{"g711-1call", 8000, 1, 0}, {"g711-1call-20ms-buffers", 8000, 1, 20 * time.Millisecond},
+		{"opus48k-1call", 48000, 1, 0}, {"conference-5party", 8000, 4, 0}} {
 		b.Run(c.name, func(b *testing.B) {
 			pa, err := audio.NewPortAudio()
 			if err != nil {
@@ -41,7 +43,11 @@ func BenchmarkRealCPU(b *testing.B) {
 			}
 			s := audio.DefaultSettings()
 			s.Microphone, s.Speaker = labMic, labHeadset
-			e := audio.New(pa, src, audio.WithSettings(s))
+			opts := []audio.Option{audio.WithSettings(s)}
+			if c.buf != 0 {
+				opts = append(opts, audio.WithDeviceBuffer(c.buf))
+			}
+			e := audio.New(pa, src, opts...)
 			defer e.Close()
 			e.SetAudioRoute(ids)
 			time.Sleep(3 * time.Second) // opening ALSA capture through pulse costs CPU once

@@ -80,6 +80,10 @@ func WithAnnouncementsDir(dir string) Option { return func(e *Engine) { e.annDir
 // WithSettings sets the initial settings (default DefaultSettings()).
 func WithSettings(s Settings) Option { return func(e *Engine) { e.settings = s } }
 
+// WithDeviceBuffer sets the device buffer (frames per callback) duration
+// (default 10 ms; 20 ms costs less CPU and adds about 10 ms each way).
+func WithDeviceBuffer(d time.Duration) Option { return func(e *Engine) { e.devFPB = d } }
+
 // WithDeviceRate sets the device sample rate (default 48000).
 func WithDeviceRate(hz int) Option { return func(e *Engine) { e.devRate = hz } }
 
@@ -93,6 +97,7 @@ type Engine struct {
 	recDir   string
 	annDir   string
 	devRate  int
+	devFPB   time.Duration
 	settings Settings
 	notify   *notifier
 
@@ -158,6 +163,7 @@ func New(drv Driver, src domain.AudioSource, opts ...Option) *Engine {
 		src:      src,
 		log:      slog.Default(),
 		devRate:  48000,
+		devFPB:   devFPB,
 		settings: DefaultSettings(),
 		wake:     make(chan struct{}, 1),
 		quit:     make(chan struct{}),

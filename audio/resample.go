@@ -21,9 +21,9 @@ type Resampler struct {
 }
 
 const (
-	resampleZeros  = 16  // zero crossings of the sinc on each side
+	resampleZeros  = 10  // zero crossings of the sinc on each side
 	resamplePhases = 128 // filters per input sample (linearly interpolated)
-	resampleBeta   = 9.0 // Kaiser window shape
+	resampleBeta   = 8.0 // Kaiser window shape
 )
 
 // NewResampler returns a resampler from inRate to outRate (Hz). Equal rates

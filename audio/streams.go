@@ -56,7 +56,7 @@ func (e *Engine) openStream(role Role, want DeviceID, input bool) *devStream {
 		var lastErr error
 		for _, rate := range []int{e.devRate, 48000, 44100} {
 			ds := &devStream{role: role, rate: rate, ring: NewRing(rate / 2)}
-			cfg := StreamConfig{Rate: rate, FramesPerBuffer: int(time.Duration(rate) * devFPB / time.Second), Latency: devLatency}
+			cfg := StreamConfig{Rate: rate, FramesPerBuffer: int(time.Duration(rate) * e.devFPB / time.Second), Latency: devLatency}
 			idc := id
 			if input {
 				cfg.Input, cfg.Callback = &idc, ds.inputCallback
