@@ -16,6 +16,53 @@ import (
 	"github.com/callcentre/softphone/sip"
 )
 
+// stack starts a private pulseaudio, kamailio, a baresip "alice" (440 Hz)
+// and our sip engine (registered as go1) with the audio engine over
+// PortAudio on the lab devices: the wiring cmd/softphone does.
+func stack(t testing.TB) (*pulse.Server, *baresip.Phone, *sip.Engine, *audio.Engine, *sink) {
+	srv, k, alice, tel, media, events := stackK(t)
+	_ = k
+	return srv, alice, tel, media, events
+}
+
+func stackK(t testing.TB) (*pulse.Server, *kamailio.Server, *baresip.Phone, *sip.Engine, *audio.Engine, *sink) {
+	t.Helper()
+	srv := pulse.Start(t)
+	srv.Setenv(t)
+	k := kamailio.Start(t, kamailio.Options{})
+	alice := baresip.Start(t, baresip.Options{User: "alice", Password: "alice-pw", Registrar: k.Addr, ToneHz: 440})
+	tel, err := sip.New(sip.Account{User: "go1", Domain: k.Addr}, func() (string, error) { return "go1-pw", nil },
+		sip.WithBindHost("127.0.0.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := &sink{}
+	tel.Attach(events)
+	if err := tel.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tel.Close() })
+	if err := tel.Register(); err != nil {
+		t.Fatal(err)
+	}
+	events.wait(t, "registered", func(in domain.Input) bool {
+		r, ok := in.(domain.RegistrationChanged)
+		return ok && r.State == domain.RegRegistered
+	})
+	pa, err := audio.NewPortAudio()
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := audio.DefaultSettings()
+	set.Microphone = audio.DeviceID{HostAPI: "ALSA", Name: "lab_mic"}
+	set.Speaker = audio.DeviceID{HostAPI: "ALSA", Name: "lab_headset"}
+	set.NoiseSuppress = false // the lab microphone is a steady sine
+	media := audio.New(pa, tel, audio.WithSettings(set))
+	media.Attach(events)
+	t.Cleanup(func() { _ = media.Close(); _ = pa.Close() })
+	return srv, k, alice, tel, media, events
+}
+
 // sink collects what the sip engine posts.
 type sink struct {
 	mu sync.Mutex
@@ -29,7 +76,7 @@ func (s *sink) Post(in domain.Input) error {
 	return nil
 }
 
-func (s *sink) wait(t *testing.T, what string, f func(domain.Input) bool) {
+func (s *sink) wait(t testing.TB, what string, f func(domain.Input) bool) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
@@ -53,41 +100,7 @@ func (s *sink) wait(t *testing.T, what string, f func(domain.Input) bool) {
 // of our speaker stream (the headset sink's monitor), and the lab
 // microphone's 700 Hz reaches baresip's recording.
 func TestBaresipToneReachesOurSpeakerAndBack(t *testing.T) {
-	srv := pulse.Start(t)
-	srv.Setenv(t)
-	k := kamailio.Start(t, kamailio.Options{})
-	alice := baresip.Start(t, baresip.Options{User: "alice", Password: "alice-pw", Registrar: k.Addr, ToneHz: 440})
-
-	tel, err := sip.New(sip.Account{User: "go1", Domain: k.Addr}, func() (string, error) { return "go1-pw", nil },
-		sip.WithBindHost("127.0.0.1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	events := &sink{}
-	tel.Attach(events)
-	if err := tel.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = tel.Close() })
-	if err := tel.Register(); err != nil {
-		t.Fatal(err)
-	}
-	events.wait(t, "registered", func(in domain.Input) bool {
-		r, ok := in.(domain.RegistrationChanged)
-		return ok && r.State == domain.RegRegistered
-	})
-
-	pa, err := audio.NewPortAudio()
-	if err != nil {
-		t.Fatal(err)
-	}
-	set := audio.DefaultSettings()
-	set.Microphone = audio.DeviceID{HostAPI: "ALSA", Name: "lab_mic"}
-	set.Speaker = audio.DeviceID{HostAPI: "ALSA", Name: "lab_headset"}
-	set.NoiseSuppress = false // the lab microphone is a steady sine
-	media := audio.New(pa, tel, audio.WithSettings(set))
-	media.Attach(events)
-	t.Cleanup(func() { _ = media.Close(); _ = pa.Close() })
+	srv, alice, tel, media, events := stack(t)
 
 	id := domain.NewCallID()
 	if err := tel.Dial(id, "alice"); err != nil {
