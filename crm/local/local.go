@@ -280,6 +280,12 @@ func (d *Directory) merge(in []Contact, where func(int) string) (ImportReport, e
 		})
 		if j >= 0 {
 			c.ID = cs[j].ID
+			if c.Company == "" {
+				c.Company = cs[j].Company
+			}
+			if c.Email == "" {
+				c.Email = cs[j].Email
+			}
 			for _, p := range cs[j].Phones {
 				if !slices.Contains(c.Phones, p) {
 					c.Phones = append(c.Phones, p)
