@@ -122,7 +122,7 @@ func newCallScreen(d *Desk) *callScreen {
 	s.confBox = container.NewVBox(widget.NewSeparator(),
 		widget.NewLabelWithStyle(d.T("Participants"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), s.parties)
 
-	rec := container.NewHBox(&fixedSize{CanvasObject: s.recLight, size: fyne.NewSize(12, 12)}, s.recText)
+	rec := container.NewHBox(sized(s.recLight, 12), s.recText)
 	grid := container.NewGridWithColumns(4, s.hold, s.mute, s.keypadBtn, s.transfer, s.addParty, s.record, s.bookmark, s.announce)
 	s.content = container.NewPadded(container.NewVBox(
 		s.title, s.number, container.NewHBox(s.state, s.flags), container.NewHBox(rec, s.quality),

@@ -100,7 +100,7 @@ func newIdleScreen(d *Desk) *idleScreen {
 		container.NewTabItemWithIcon(d.T("Recents"), theme.HistoryIcon(),
 			container.NewBorder(s.recentKind, nil, nil, nil, container.NewVScroll(s.recents))),
 	)
-	s.content = container.NewBorder(nil, nil, container.NewPadded(left), nil, s.tabs)
+	s.content = container.NewBorder(nil, nil, container.NewPadded(minWidth(left, 300)), nil, s.tabs)
 	return s
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -65,8 +66,19 @@ func newDot() *dot {
 	return &dot{circle: c}
 }
 
-func (d *dot) object() fyne.CanvasObject {
-	return &fixedSize{CanvasObject: d.circle, size: fyne.NewSize(12, 12)}
+func (d *dot) object() fyne.CanvasObject { return sized(d.circle, 12) }
+
+// sized shows o at a fixed square size, centred (the painter draws only
+// its own object types, so this is a layout, not a wrapper).
+func sized(o fyne.CanvasObject, side float32) fyne.CanvasObject {
+	return container.NewCenter(container.NewGridWrap(fyne.NewSize(side, side), o))
+}
+
+// minWidth gives o at least the width w.
+func minWidth(o fyne.CanvasObject, w float32) fyne.CanvasObject {
+	spacer := canvas.NewRectangle(color.Transparent)
+	spacer.SetMinSize(fyne.NewSize(w, 0))
+	return container.NewStack(spacer, o)
 }
 
 func (d *dot) set(c viewmodel.Dot) {
@@ -97,14 +109,6 @@ var (
 	colorPaused    = color.NRGBA{R: 0x42, G: 0x42, B: 0x42, A: 0xff}
 	colorForbidden = color.NRGBA{R: 0xbd, G: 0xbd, B: 0xbd, A: 0xff}
 )
-
-// fixedSize gives a canvas object a fixed minimum size.
-type fixedSize struct {
-	fyne.CanvasObject
-	size fyne.Size
-}
-
-func (f *fixedSize) MinSize() fyne.Size { return f.size }
 
 type disableable interface {
 	Enable()

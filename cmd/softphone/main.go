@@ -11,14 +11,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
 	"strings"
 	"syscall"
-
-	"fyne.io/fyne/v2"
-	"fyne.io/fyne/v2/app"
 
 	"github.com/callcentre/softphone/agent"
 	"github.com/callcentre/softphone/agent/domain"
@@ -30,65 +28,85 @@ var version = "dev"
 const appID = "io.callcentre.softphone"
 
 func main() {
-	if err := run(os.Args[1:]); err != nil {
+	if err := run(os.Args[1:], os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "softphone:", err)
 		os.Exit(1)
 	}
 }
 
-func run(args []string) error {
+// options are the command-line flags.
+type options struct {
+	headless    bool
+	agentID     string
+	verbose     bool
+	lang        string
+	trace       bool
+	tray        bool
+	closeToTray bool
+	onTop       bool
+}
+
+func run(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("softphone", flag.ContinueOnError)
-	headless := fs.Bool("headless", false, "run without a window; print state changes as JSON lines on stdout")
-	agentID := fs.String("agent", "", "sign this agent in at start")
-	verbose := fs.Bool("v", false, "verbose logs on stderr")
+	var o options
+	fs.BoolVar(&o.headless, "headless", false, "run without a window; print state changes as JSON lines on stdout")
+	fs.StringVar(&o.agentID, "agent", "", "sign this agent in at start")
+	fs.BoolVar(&o.verbose, "v", false, "verbose logs on stderr")
+	fs.StringVar(&o.lang, "lang", "", `language of the window ("en", "de"; default: the system's)`)
+	fs.BoolVar(&o.trace, "trace", false, "with the window, also print state changes and window events as JSON lines on stdout")
+	fs.BoolVar(&o.tray, "tray", true, "show a system-tray icon with the status and quick actions")
+	fs.BoolVar(&o.closeToTray, "close-to-tray", false, "closing the window hides it to the tray instead of quitting")
+	fs.BoolVar(&o.onTop, "on-top", false, "keep the window above other windows")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *showVersion {
-		fmt.Println("softphone", version)
+		fmt.Fprintln(stdout, "softphone", version)
 		return nil
 	}
 	level := slog.LevelInfo
-	if *verbose {
+	if o.verbose {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
-	// The adapters (SIP, audio, store, CRM) are wired here as their issues
-	// land. Until then the core runs without them and says so clearly: a
-	// sign-in reports that no phone account is configured.
-	core := agent.New(agent.Ports{}, agent.WithLogger(log))
+	// ---- Adapter wiring --------------------------------------------------
+	// The SIP, audio, store, CRM and secrets adapters are wired here as they
+	// land, and nowhere else:
+	//   ports:  agent.Ports{Telephony: sip, Media: audio, CallLog: store.CallLogger, Directory: crm}
+	//           (each adapter's Attach(core) after agent.New)
+	//   uiOpts: ui.WithAccounts (secrets + store profile + provisioning),
+	//           ui.WithLibrary (store.Profile favorites/history), ui.WithFinder (crm search),
+	//           ui.WithAudio and ui.WithAnnouncements (audio), ui.WithStats (sip CallStats),
+	//           ui.WithSync (crm outbox), ui.WithSettings (store settings), ui.WithDiagnostics.
+	// Until then the core runs without them and says so clearly: a sign-in
+	// reports that no phone account is configured.
+	ports := agent.Ports{}
+	var uiOpts []ui.Option
+	// ---- end of adapter wiring ------------------------------------------
+
+	core := agent.New(ports, agent.WithLogger(log))
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 	ran := make(chan error, 1)
 	go func() { ran <- core.Run(ctx) }()
 
 	cfg := domain.DefaultConfig()
-	if id := strings.TrimSpace(*agentID); id != "" {
+	if id := strings.TrimSpace(o.agentID); id != "" {
 		if err := core.Login(domain.AgentInfo{ID: id}, cfg); err != nil {
 			return err
 		}
 	}
-	if *headless {
-		stop := core.Watch(ctx, printJSON(os.Stdout, log))
+	if o.headless {
+		stop := core.Watch(ctx, printJSON(stdout, log))
 		<-ctx.Done()
 		stop()
 		return <-ran
 	}
-
-	a := app.NewWithID(appID)
-	w := a.NewWindow("Softphone")
-	desk := ui.New(core, cfg)
-	w.SetContent(desk.Content())
-	w.Resize(fyne.NewSize(480, 600))
-	desk.Start(ctx)
-	go func() {
-		<-ctx.Done() // SIGTERM / Ctrl-C closes the window too
-		fyne.Do(a.Quit)
-	}()
-	w.ShowAndRun()
-	desk.Stop()
+	if err := runWindow(ctx, core, cfg, uiOpts, o, stdout, log); err != nil {
+		return err
+	}
 	cancel()
 	if err := <-ran; err != nil && !errors.Is(err, context.Canceled) {
 		return err
@@ -96,9 +114,9 @@ func run(args []string) error {
 	return nil
 }
 
-// printJSON writes each notification as one JSON line (headless mode).
-func printJSON(f *os.File, log *slog.Logger) func(agent.Notify) {
-	enc := json.NewEncoder(f)
+// printJSON writes each notification as one JSON line.
+func printJSON(w io.Writer, log *slog.Logger) func(agent.Notify) {
+	enc := json.NewEncoder(w)
 	return func(n agent.Notify) {
 		if err := enc.Encode(n); err != nil {
 			log.Error("cannot write state", "err", err)

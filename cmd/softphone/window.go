@@ -1,0 +1,89 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/app"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/lang"
+
+	"github.com/callcentre/softphone/agent"
+	"github.com/callcentre/softphone/agent/domain"
+	"github.com/callcentre/softphone/ui"
+	"github.com/callcentre/softphone/ui/viewmodel"
+)
+
+// runWindow shows the agent desktop until the window is closed or ctx ends.
+// No custom theme is set, so Fyne follows the system's light or dark mode.
+func runWindow(ctx context.Context, core *agent.Agent, cfg domain.Config, uiOpts []ui.Option, o options, stdout io.Writer, log *slog.Logger) error {
+	start := time.Now()
+	tr := trace{w: stdout, on: o.trace}
+	a := app.NewWithID(appID)
+	a.SetIcon(ui.AppIcon()) // PNG: GLFW cannot use an SVG window icon
+	w := a.NewWindow("Softphone")
+	w.SetIcon(ui.AppIcon())
+	if o.onTop {
+		if dw, ok := w.(desktop.Window); ok {
+			dw.RequestAlwaysOnTop()
+		}
+	}
+	language := o.lang
+	if language == "" {
+		language = lang.SystemLocale().String()
+	}
+	opts := append([]ui.Option{
+		ui.WithShell(ui.NewShell(a, w)),
+		ui.WithTranslator(viewmodel.NewTranslator(language)),
+		ui.WithLogger(log),
+	}, uiOpts...)
+	desk := ui.New(core, cfg, opts...)
+	w.SetContent(desk.Content())
+	w.Resize(fyne.NewSize(900, 640))
+	desk.Bind(w)
+	if da, ok := a.(desktop.App); ok && o.tray {
+		da.SetSystemTrayMenu(desk.TrayMenu(func() { w.Show(); w.RequestFocus() }))
+		da.SetSystemTrayIcon(ui.TrayIcon(viewmodel.DotGrey))
+		da.SetSystemTrayWindow(w)
+	}
+	if o.closeToTray && o.tray {
+		w.SetCloseIntercept(w.Hide)
+	}
+	if o.trace {
+		stop := core.Watch(ctx, func(n agent.Notify) { tr.write(map[string]any{"notify": n}) })
+		defer stop()
+	}
+	a.Lifecycle().SetOnStarted(func() {
+		tr.write(map[string]any{"event": "started", "ms": time.Since(start).Milliseconds()})
+	})
+	desk.Start(ctx)
+	go func() {
+		<-ctx.Done() // SIGTERM / Ctrl-C closes the window too
+		fyne.Do(a.Quit)
+	}()
+	w.ShowAndRun()
+	desk.Stop()
+	tr.write(map[string]any{"event": "stopped"})
+	return nil
+}
+
+// trace writes JSON lines for automation (-trace), one writer at a time.
+type trace struct {
+	mu sync.Mutex
+	w  io.Writer
+	on bool
+}
+
+func (t *trace) write(v any) {
+	if !t.on {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	_ = json.NewEncoder(t.w).Encode(v) // a closed stdout only loses the trace
+}
