@@ -101,6 +101,8 @@ type PBX struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
+	dialogMu sync.Mutex // serialises re-INVITE and ACK handling (see middleware)
+
 	mu        sync.Mutex
 	closed    bool
 	contact   *sip.Uri // the agent's registered contact
@@ -537,9 +539,18 @@ func (p *PBX) customerLoop() {
 
 func (p *PBX) middleware(next sipgo.RequestHandler) sipgo.RequestHandler {
 	return func(req *sip.Request, tx sip.ServerTransaction) {
-		if req.Method == sip.REFER {
+		switch {
+		case req.Method == sip.REFER:
 			p.handleRefer(req, tx)
 			return
+		case req.Method == sip.ACK, req.Method == sip.INVITE && req.To() != nil && req.To().Params.Has("tag"):
+			// diago v0.31.0 handles a re-INVITE and the ACK of the
+			// previous one on two goroutines that touch the same media
+			// session without a lock (a data race under -race when the
+			// agent holds and resumes quickly). Neither handler waits
+			// for the other, so running them one at a time is safe.
+			p.dialogMu.Lock()
+			defer p.dialogMu.Unlock()
 		}
 		next(req, tx)
 	}
