@@ -95,7 +95,6 @@ func BenchmarkMixMinus5(b *testing.B) {
 // comes out. It measures only what our pipeline adds between the device
 // callbacks and CallAudio.
 type burstDriver struct {
-	mu       sync.Mutex
 	injectAt atomic.Int64 // unix nanos when the next input burst should start (0: none)
 	injected atomic.Int64 // when it was handed to the engine
 	outSeen  atomic.Int64 // when a burst first came out of the output callback

@@ -36,8 +36,9 @@
 // The domain.Media methods, ApplySettings, Refresh, PlayTone, PlayDTMF and
 // SetMute may be called from any goroutine and never block: they queue work
 // for the engine's loop goroutine, which owns every stream, call leg,
-// recording and tone. Devices, Levels, Stats and Settings may be called from
-// any goroutine. Check blocks for its duration and must not run on the
+// recording and tone. Devices, Levels and Settings may be called from any
+// goroutine and return at once; Stats waits for the loop (diagnostics and
+// tests only). Check blocks for its duration and must not run on the
 // agent's goroutine. The device callbacks touch only Ring buffers and
 // atomics: they never allocate, lock, log or block. PortAudio is reached
 // through our own thin cgo binding (portaudio.go, pa_shim.c) because the

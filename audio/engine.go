@@ -101,6 +101,8 @@ type Engine struct {
 	settings Settings
 	notify   *notifier
 
+	curSettings atomic.Pointer[Settings]
+
 	sinkMu sync.Mutex
 	sink   domain.EventSink
 
@@ -120,7 +122,6 @@ type Engine struct {
 	// Owned by the loop goroutine.
 	in, out, ringer *devStream
 	micRes, spkRes  *Resampler
-	ringOnSpk       bool
 	micBuf, micFIFO []float32
 	spkOut          []float32
 	legs            map[domain.CallID]*leg
@@ -145,7 +146,6 @@ type Engine struct {
 	dead            []deadStream
 	needRescan      bool
 	unavailable     map[Role]bool
-	lostIn, lostOut int64
 	lostUnder       uint64
 	buf             frameBufs
 }
@@ -177,6 +177,8 @@ func New(drv Driver, src domain.AudioSource, opts ...Option) *Engine {
 		o(e)
 	}
 	e.log = e.log.With("component", "audio")
+	cur := e.settings
+	e.curSettings.Store(&cur)
 	e.notify = newNotifier()
 	e.buf = frameBufs{
 		mic: make([]float32, mixFrame), ref: make([]float32, mixFrame), spk: make([]float32, mixFrame),
@@ -328,21 +330,13 @@ func (e *Engine) Devices() []Device {
 // is; DevicesChanged follows.
 func (e *Engine) Refresh() { e.do(func() { e.rescan() }) }
 
-// Settings returns the current settings.
-func (e *Engine) Settings() Settings {
-	ch := make(chan Settings, 1)
-	e.do(func() { ch <- e.settings })
-	select {
-	case s := <-ch:
-		return s
-	case <-e.done:
-		return Settings{}
-	}
-}
+// Settings returns the current settings (the last applied).
+func (e *Engine) Settings() Settings { return *e.curSettings.Load() }
 
 // ApplySettings changes devices and processing. Open streams are reopened
 // on the new devices without dropping any call.
 func (e *Engine) ApplySettings(s Settings) {
+	e.curSettings.Store(&s)
 	e.do(func() {
 		old := e.settings
 		e.settings = s
@@ -374,7 +368,8 @@ func (e *Engine) Levels() Levels {
 	}
 }
 
-// Stats returns the counters.
+// Stats returns the counters. It waits for the engine's loop (briefly, or
+// for as long as a device takes to open): not for the UI goroutine.
 func (e *Engine) Stats() Stats {
 	ch := make(chan Stats, 1)
 	e.do(func() {
@@ -649,7 +644,9 @@ func (e *Engine) frame(mic []float32) {
 	e.spkLevel.Store(math.Float32bits(peak(b.spk)))
 	// 6. recordings: agent left, far ends right
 	for key, r := range e.recs {
-		if r.paused {
+		// Paused, or none of its calls in the headset (all on hold): the
+		// agent's side is not recorded.
+		if r.paused || !slices.ContainsFunc(legs, func(l *leg) bool { return slices.Contains(r.calls, l.id) }) {
 			continue
 		}
 		clear(b.right)

@@ -78,7 +78,7 @@ func (w *WAVWriter) Close() error {
 	return errors.Join(w.Flush(), w.f.Close())
 }
 
-// Duration is the length of audio written so far, in samples per channel.
+// Frames is the number of samples per channel written so far.
 func (w *WAVWriter) Frames() int64 { return w.data / int64(2*w.channels) }
 
 func toInt16(v float32) int16 {
