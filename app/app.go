@@ -10,6 +10,7 @@ import (
 	"github.com/callcentre/softphone/agent"
 	"github.com/callcentre/softphone/agent/domain"
 	"github.com/callcentre/softphone/control"
+	"github.com/callcentre/softphone/desktop"
 	"github.com/callcentre/softphone/secrets"
 	"github.com/callcentre/softphone/sip"
 	"github.com/callcentre/softphone/sip/demopbx"
@@ -43,6 +44,13 @@ type Config struct {
 	AllowedOrigins []string
 	// Secrets is the keyring (nil: none).
 	Secrets *secrets.Store
+	// InstanceSocket is the single-instance socket path (default
+	// desktop.SocketPath()); "off" disables it. When another instance
+	// holds it, Build fails with desktop.ErrAlreadyRunning: cmd first
+	// tries desktop.Send and only builds when nothing is running.
+	InstanceSocket string
+	// ConfirmLink asks before a clicked link dials (nil: no confirmation).
+	ConfirmLink desktop.Confirm
 	// DemoOptions tune the demo PBX (tests shorten its delays).
 	DemoOptions demopbx.Options
 	// Logger is the root logger (default slog.Default()).
@@ -70,6 +78,8 @@ type App struct {
 	ControlToken string
 	// AgentConfig is the configuration agents sign in with.
 	AgentConfig domain.Config
+	// Instance is the single-instance socket (nil when disabled).
+	Instance *desktop.Instance
 
 	log     *slog.Logger
 	cancel  context.CancelFunc
@@ -159,6 +169,31 @@ func Build(ctx context.Context, cfg Config) (_ *App, err error) {
 			return nil, err
 		}
 	}
+	if cfg.InstanceSocket != "off" {
+		path := cfg.InstanceSocket
+		if path == "" {
+			if path, err = desktop.SocketPath(); err != nil {
+				return nil, err
+			}
+		}
+		if a.Instance, err = desktop.Listen(path, desktop.AgentHandler(a.Agent, cfg.ConfirmLink), log); err != nil {
+			return nil, err
+		}
+		a.closers = append(a.closers, a.Instance.Close)
+	}
+	// Resume from sleep and network changes: re-register at once instead of
+	// waiting for the refresh timer. Calls that died meanwhile end through
+	// the engine's own events, so the core's state reconciles itself.
+	wctx, wcancel := context.WithCancel(context.Background())
+	wdone := make(chan struct{})
+	rereg := func() {
+		if err := a.SIP.Reregister(); err != nil {
+			log.Info("re-register after resume or network change", "error", err)
+		}
+	}
+	w := &desktop.Watcher{OnResume: rereg, OnNetworkChange: rereg, Logger: log}
+	go func() { defer close(wdone); w.Run(wctx) }()
+	a.closers = append(a.closers, func() error { wcancel(); <-wdone; return nil })
 	return a, nil
 }
 

@@ -9,12 +9,14 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/callcentre/softphone/agent/domain"
 	"github.com/callcentre/softphone/control"
+	"github.com/callcentre/softphone/desktop"
 	"github.com/callcentre/softphone/sip/demopbx"
 	"github.com/callcentre/softphone/store"
 )
@@ -143,11 +145,19 @@ func quietLog() *slog.Logger {
 func TestEndToEndDemo(t *testing.T) {
 	cfg := domain.DefaultConfig()
 	cfg.WrapUpTime = 0 // manual wrap-up: the test completes it
+	var err error
 	cfg.LoginStatus = domain.Status{Presence: domain.PresenceAvailable}
 	cfg.Outcomes = []string{"Resolved", "Callback"}
 	dir := t.TempDir()
-	a, err := Build(context.Background(), Config{
-		DataDir: dir, Demo: true, AgentConfig: &cfg, ControlAddr: "127.0.0.1:0", ControlToken: e2eToken,
+	sockDir, err := os.MkdirTemp("", "sp") // short: unix socket paths are limited
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(sockDir) })
+	sock := filepath.Join(sockDir, "instance.sock")
+	var a *App
+	a, err = Build(context.Background(), Config{
+		DataDir: dir, Demo: true, InstanceSocket: sock, AgentConfig: &cfg, ControlAddr: "127.0.0.1:0", ControlToken: e2eToken,
 		DemoOptions: demopbx.Options{AnswerDelay: 150 * time.Millisecond, NoAnswerAfter: 3 * time.Second},
 		Logger:      quietLog(),
 	})
@@ -272,6 +282,26 @@ func TestEndToEndDemo(t *testing.T) {
 		}
 	})
 
+	t.Run("second launch with a tel link", func(t *testing.T) {
+		req, ok, err := desktop.ParseArgs([]string{"tel:" + demopbx.ExtEcho})
+		if !ok || err != nil {
+			t.Fatalf("parse: %v %v", ok, err)
+		}
+		res, err := desktop.Send(sock, req, 10*time.Second)
+		if err != nil || !res.OK {
+			t.Fatalf("send: %+v %v", res, err)
+		}
+		s := c.wait("echo test answered", func(s control.State) bool {
+			return len(s.Calls) == 1 && s.Calls[0].Target == demopbx.ExtEcho && s.Calls[0].State == "active"
+		}, false)
+		if res, err := desktop.Send(sock, desktop.Request{Verb: desktop.VerbHangup}, 10*time.Second); err != nil || !res.OK {
+			t.Fatalf("hangup verb: %+v %v", res, err)
+		}
+		key := s.Calls[0].Interaction
+		wrapUp(key, "Resolved", "")
+		logged(key)
+	})
+
 	t.Run("failed outbound call", func(t *testing.T) {
 		id := c.post("/v1/calls", map[string]string{"number": demopbx.ExtBusy})["id"]
 		var key string
@@ -297,7 +327,7 @@ func TestEndToEndDemo(t *testing.T) {
 	for _, h := range hist {
 		seen[h.Log.Key]++
 	}
-	if len(hist) != 4 || len(seen) != 4 {
+	if len(hist) != 5 || len(seen) != 5 {
 		t.Fatalf("history has %d logs for %d keys: %v", len(hist), len(seen), fmt.Sprint(seen))
 	}
 }
