@@ -379,12 +379,12 @@ func (w *Worker) changed() {
 // the worker keeps the counts itself.
 func (w *Worker) refreshCounts() {
 	w.mu.Lock()
-	if now := time.Now(); now.Sub(w.counted) < countEvery {
+	now := time.Now()
+	if now.Sub(w.counted) < countEvery {
 		w.mu.Unlock()
 		return
-	} else {
-		w.counted = now
 	}
+	w.counted = now
 	w.mu.Unlock()
 	agents, err := w.db.Profiles()
 	if err != nil {
