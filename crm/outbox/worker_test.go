@@ -194,7 +194,8 @@ func TestAgentsUseOwnTokens(t *testing.T) {
 	runWorker(t, w)
 	deadline := time.Now().Add(time.Minute)
 	for time.Now().Before(deadline) {
-		if agents, _ := db.OutboxAgents(); slices.Equal(agents, []string{"bob"}) && slices.Equal(w.Status().SignInNeeded, []string{"bob"}) {
+		st := w.Status()
+		if agents, _ := db.OutboxAgents(); slices.Equal(agents, []string{"bob"}) && slices.Equal(st.SignInNeeded, []string{"bob"}) && st.Pending == 40 {
 			break
 		}
 		time.Sleep(20 * time.Millisecond)
