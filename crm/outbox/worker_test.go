@@ -111,6 +111,9 @@ func TestDrainAfterOutageUnderFaults(t *testing.T) {
 		t.Fatalf("counts %+v %v", c, err)
 	}
 	st := w.Status()
+	for end := time.Now().Add(10 * time.Second); st.Pending != 0 && time.Now().Before(end); st = w.Status() {
+		time.Sleep(20 * time.Millisecond) // the last MarkDone is in the store just before the worker counts it
+	}
 	if st.Pending != 0 || st.Offline || st.LastSuccess.IsZero() || st.LastError == "" {
 		t.Fatalf("status %+v", st)
 	}
