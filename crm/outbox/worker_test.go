@@ -160,7 +160,11 @@ func TestValidationDeadLetters(t *testing.T) {
 			if got := len(e.emu.Records("Task")); got != 29 {
 				t.Fatalf("%d tasks, want the 29 valid ones", got)
 			}
-			if st := w.Status(); st.Dead != 1 || !strings.Contains(st.LastError, "Call Result is required") {
+			st := w.Status()
+			for end := time.Now().Add(10 * time.Second); st.Dead != 1 && time.Now().Before(end); st = w.Status() {
+				time.Sleep(20 * time.Millisecond)
+			}
+			if st.Dead != 1 || !strings.Contains(st.LastError, "Call Result is required") {
 				t.Fatalf("status %+v", st)
 			}
 			e.emu.ClearValidationRules() // the admin fixes the rule
