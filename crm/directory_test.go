@@ -111,8 +111,12 @@ func TestDirectoryLookupCacheAndScreenPop(t *testing.T) {
 	if cached.Err != "" || len(cached.Records) != 2 || cached.Records[0].ID != m.Records[0].ID {
 		t.Fatalf("offline caller id from the cache: %+v", cached)
 	}
-	if miss := e.match(t, "k5", "+1 646 555 0199"); miss.Err == "" {
+	miss := e.match(t, "k5", "+1 646 555 0199")
+	if miss.Err == "" {
 		t.Fatalf("uncached number while offline should report the failure: %+v", miss)
+	}
+	if strings.Contains(miss.Err, "5550199") {
+		t.Fatalf("the failure text carries the phone number: %q", miss.Err)
 	}
 	if err := e.dir.Lookup("k6", "not a number"); err == nil {
 		t.Fatal("garbage number accepted")

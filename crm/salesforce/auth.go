@@ -283,6 +283,11 @@ func (c *Connector) send(req *http.Request, write bool) ([]byte, int, http.Heade
 }
 
 func transportError(err error, write bool) error {
+	// Keep the URL out of the message: a lookup's query holds the number.
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = fmt.Errorf("%s: %w", ue.Op, ue.Err)
+	}
 	kind, msg := crm.KindTransient, "network error"
 	var op *net.OpError
 	var dns *net.DNSError

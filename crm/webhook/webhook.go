@@ -208,6 +208,11 @@ func (s *session) crmErr(kind crm.Kind, status int, msg string, err error) *crm.
 func (s *session) send(req *http.Request, write bool) ([]byte, error) {
 	resp, err := s.c.cfg.HTTPClient.Do(req)
 	if err != nil {
+		// Keep the URL out of the message: a lookup's query holds the number.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = fmt.Errorf("%s: %w", ue.Op, ue.Err)
+		}
 		var op *net.OpError
 		var dns *net.DNSError
 		switch {
