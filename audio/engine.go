@@ -123,6 +123,7 @@ type Engine struct {
 	in, out, ringer *devStream
 	micRes, spkRes  *Resampler
 	micBuf, micFIFO []float32
+	micFresh        bool // no microphone samples since the stream opened
 	spkOut          []float32
 	legs            map[domain.CallID]*leg
 	pending         map[domain.CallID]time.Time // routed calls without audio yet
@@ -530,7 +531,16 @@ func (e *Engine) pump(now time.Time, need bool) {
 		buf := e.micBuf[:chunk]
 		for e.in.ring.Len() >= chunk {
 			e.in.ring.Read(buf)
+			first := e.micFresh
 			e.micFIFO = e.micRes.Process(buf, e.micFIFO)
+			if first && len(e.micFIFO) > 0 {
+				// Align frames with the device chunks (see leg.push).
+				e.micFresh = false
+				if r := len(e.micFIFO) % (mixFrame / 2); r != 0 {
+					pad := make([]float32, mixFrame/2-r, mixFrame/2-r+len(e.micFIFO))
+					e.micFIFO = append(pad, e.micFIFO...)
+				}
+			}
 		}
 		n := 0
 		for len(e.micFIFO) >= mixFrame && n < 10 {

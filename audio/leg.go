@@ -41,7 +41,8 @@ type leg struct {
 	txDropped  atomic.Uint64
 	routed     bool
 	txLevel    float64 // smoothed queue level, frames
-	txStanding int     // consecutive pushes that left two frames or more queued
+	txStanding int     // consecutive pushes that found a frame still queued
+	txAligned  bool
 }
 
 func newLeg(id domain.CallID, ca domain.CallAudio) (*leg, error) {
@@ -161,6 +162,13 @@ func (l *leg) push(src []float32) {
 	// A standing queue is pure delay (a writer that paces itself at the RTP
 	// clock never drains it): when a frame has still been waiting at every
 	// push for half a second, drop one.
+	if len(l.txq) >= 2 { // never keep two frames waiting
+		select {
+		case <-l.txq:
+			l.txDropped.Add(1)
+		default:
+		}
+	}
 	if len(l.txq) >= 1 {
 		l.txStanding++
 		if l.txStanding > 25 {
@@ -176,6 +184,24 @@ func (l *leg) push(src []float32) {
 	}
 	l.txFIFO = l.txRes.Process(src, l.txFIFO)
 	fs := l.ca.FrameSize
+	if !l.txAligned && len(l.txFIFO) > 0 {
+		// The resampler's look-ahead makes its first output a little short
+		// of a frame; without padding, every frame would then wait for the
+		// next mix frame (20 ms). Pad the start once.
+		l.txAligned = true
+		if r := len(l.txFIFO) % fs; r != 0 {
+			pad := make([]float32, fs-r, fs-r+len(l.txFIFO))
+			l.txFIFO = append(pad, l.txFIFO...)
+		}
+	}
+	if r := len(l.txFIFO) % fs; r != 0 && fs-r <= 2 {
+		// Drift correction left the frame a sample or two short: repeat
+		// the last sample rather than hold the whole frame back.
+		last := l.txFIFO[len(l.txFIFO)-1]
+		for range fs - r {
+			l.txFIFO = append(l.txFIFO, last)
+		}
+	}
 	for len(l.txFIFO) >= fs {
 		b := make([]byte, 2*fs)
 		for i := 0; i < fs; i++ {

@@ -115,6 +115,7 @@ func (e *Engine) openHeadset(now time.Time) {
 		if e.in != nil {
 			e.micRes = NewResampler(e.in.rate, mixRate)
 			e.micFIFO = e.micFIFO[:0]
+			e.micFresh = true
 		}
 	}
 	if e.out == nil {
