@@ -43,10 +43,34 @@ func crashChild(dir string, round int) {
 		fmt.Fprintln(os.Stderr, "open:", err)
 		os.Exit(2)
 	}
-	go func() { // outbox worker: in flight, then done or retry
+	go func() { // outbox worker on crm1, batch by batch: in flight, then done or retry
 		p, _ := db.Profile("crash-agent")
 		for {
-			e, ok, err := p.Next("crm1", time.Now().Add(time.Hour))
+			batch, _, err := p.NextBatch("crm1", time.Now().Add(time.Hour), 16)
+			if err != nil || len(batch) == 0 {
+				time.Sleep(time.Millisecond)
+				continue
+			}
+			var fly, results []Change
+			for _, e := range batch {
+				fly = append(fly, Change{ID: e.ID, To: StateInFlight})
+				r := Change{ID: e.ID, To: StateDone}
+				switch e.ID.Seq % 5 {
+				case 0:
+					r = Change{ID: e.ID, To: StatePending, LastError: "503", NextAt: time.Now()}
+				case 1:
+					r = Change{ID: e.ID, To: StateAmbiguous, LastError: "timeout", NextAt: time.Now()}
+				}
+				results = append(results, r)
+			}
+			_, _ = p.Transition(fly)
+			_, _ = p.Transition(results)
+		}
+	}()
+	go func() { // outbox worker on crm2, one entry at a time
+		p, _ := db.Profile("crash-agent")
+		for {
+			e, ok, err := p.Next("crm2", time.Now().Add(time.Hour))
 			if err != nil || !ok {
 				time.Sleep(time.Millisecond)
 				continue

@@ -4,6 +4,7 @@ import (
 	"crypto/sha1" //nolint:gosec // UUIDv5 is defined over SHA-1; not used for security
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -208,8 +209,24 @@ func recoverInFlight(outbox *bolt.Bucket, now time.Time) (int, error) {
 // next attempt time has come. While that entry is in flight or backing
 // off, Next returns false and later entries wait.
 func (p *Profile) Next(target string, now time.Time) (Entry, bool, error) {
-	var e Entry
-	var ok bool
+	es, _, err := p.NextBatch(target, now, 1)
+	if err != nil || len(es) == 0 {
+		return Entry{}, false, err
+	}
+	return es[0], true, nil
+}
+
+// NextBatch returns up to limit entries of target to send now, in queue
+// order: the oldest entry that is neither done nor dead and the entries
+// right behind it, stopping at the first one that is not due (in flight,
+// or its next attempt time has not come). It reads only those entries,
+// in one read transaction. When the head itself is not due it returns no
+// entries and the head's next attempt time (zero when the queue is empty
+// or its head is in flight).
+func (p *Profile) NextBatch(target string, now time.Time, limit int) ([]Entry, time.Time, error) {
+	limit = max(limit, 1)
+	var out []Entry
+	var nextAt time.Time
 	err := p.db.view(func(tx *bolt.Tx) error {
 		ob, err := p.bucket(tx, bOutbox)
 		if err != nil {
@@ -219,20 +236,133 @@ func (p *Profile) Next(target string, now time.Time) (Entry, bool, error) {
 		if tb == nil {
 			return nil
 		}
-		k, v := tb.Bucket(bActive).Cursor().First()
-		if k == nil {
-			return nil
+		c := tb.Bucket(bActive).Cursor()
+		for k, v := c.First(); k != nil && len(out) < limit; k, v = c.Next() {
+			var e Entry
+			if err := json.Unmarshal(v, &e); err != nil {
+				return fmt.Errorf("decode outbox entry %d: %w", btoi(k), err)
+			}
+			if (e.State != StatePending && e.State != StateAmbiguous) || now.Before(e.NextAttemptAt) {
+				if len(out) == 0 && e.State != StateInFlight {
+					nextAt = e.NextAttemptAt
+				}
+				return nil
+			}
+			out = append(out, e)
 		}
-		if err := json.Unmarshal(v, &e); err != nil {
-			return fmt.Errorf("decode outbox entry %d: %w", btoi(k), err)
-		}
-		ok = (e.State == StatePending || e.State == StateAmbiguous) && !now.Before(e.NextAttemptAt)
 		return nil
 	})
-	if err != nil || !ok {
-		return Entry{}, false, err
+	if err != nil {
+		return nil, time.Time{}, fmt.Errorf("read outbox: %w", err)
 	}
-	return e, true, nil
+	return out, nextAt, nil
+}
+
+// Change is one entry's transition in a Transition batch.
+type Change struct {
+	ID EntryID
+	// To is the new state: StateInFlight (MarkInFlight), StateDone
+	// (MarkDone), StatePending (MarkRetry: pending again, or ambiguous when
+	// an earlier attempt may have reached the CRM), StateAmbiguous
+	// (MarkAmbiguous) or StateDead (MarkDead).
+	To EntryState
+	// LastError is the failure (retry, ambiguous) or the CRM's message
+	// (dead).
+	LastError string
+	// NextAt is the next attempt time (retry, ambiguous).
+	NextAt time.Time
+}
+
+// ChangeResult is the outcome of one Change: the entry as stored after
+// it, or Err (wrapping ErrBadTransition or ErrNotFound) when that change
+// was refused and nothing happened to the entry.
+type ChangeResult struct {
+	Entry Entry
+	Err   error
+}
+
+// apply checks and applies c to e with the rules of the single-entry
+// methods.
+func (c Change) apply(e *Entry) error {
+	switch c.To {
+	case StateInFlight:
+		if err := want(e, StatePending, StateAmbiguous); err != nil {
+			return err
+		}
+		e.State = StateInFlight
+		e.Attempts++
+	case StateDone:
+		if err := want(e, StateInFlight); err != nil {
+			return err
+		}
+		e.State, e.LastError = StateDone, ""
+	case StatePending:
+		if err := want(e, StateInFlight); err != nil {
+			return err
+		}
+		e.State = StatePending
+		if e.MayExist {
+			e.State = StateAmbiguous
+		}
+		e.LastError, e.NextAttemptAt = c.LastError, c.NextAt
+	case StateAmbiguous:
+		if err := want(e, StateInFlight); err != nil {
+			return err
+		}
+		e.State, e.MayExist = StateAmbiguous, true
+		e.LastError, e.NextAttemptAt = c.LastError, c.NextAt
+	case StateDead:
+		if err := want(e, StateInFlight, StatePending, StateAmbiguous); err != nil {
+			return err
+		}
+		e.State, e.LastError = StateDead, c.LastError
+	case StateUnknown:
+		return ErrBadTransition
+	}
+	return nil
+}
+
+// Transition applies a batch of changes in ONE write transaction (one
+// fsync): the drain marks a whole batch in flight, then records the whole
+// batch's results, at a constant cost per request instead of per entry.
+// Each change follows the rules of its single-entry method; a refused
+// change (ErrBadTransition, ErrNotFound) is reported in its result and
+// the others still apply. The error is for the transaction as a whole:
+// then nothing was applied.
+func (p *Profile) Transition(changes []Change) ([]ChangeResult, error) {
+	res := make([]ChangeResult, len(changes))
+	if len(changes) == 0 {
+		return res, nil
+	}
+	err := p.db.update(func(tx *bolt.Tx) error {
+		ob, err := p.bucket(tx, bOutbox)
+		if err != nil {
+			return err
+		}
+		now := p.db.cfg.now()
+		for i, c := range changes {
+			res[i] = ChangeResult{}
+			tb, err := targetBucket(ob, c.ID.Target, false)
+			if err != nil {
+				res[i].Err = fmt.Errorf("outbox entry %s/%d: %w", c.ID.Target, c.ID.Seq, ErrNotFound)
+				continue
+			}
+			e, err := modifyIn(tb, c.ID, now, c.apply)
+			if errors.Is(err, ErrBadTransition) || errors.Is(err, ErrNotFound) {
+				res[i].Err = err
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			res[i].Entry = e
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("update outbox: %w", err)
+	}
+	return res, nil
 }
 
 // modify applies fn to the entry id, wherever it is, and moves it to the
@@ -247,45 +377,52 @@ func (p *Profile) modify(id EntryID, fn func(e *Entry) error) error {
 		if err != nil {
 			return err
 		}
-		var src *bolt.Bucket
-		var e Entry
-		for _, n := range [][]byte{bActive, bDead, bDone} {
-			got, found, err := getEntry(tb.Bucket(n), id.Seq)
-			if err != nil {
-				return err
-			}
-			if found {
-				src, e = tb.Bucket(n), got
-				break
-			}
-		}
-		if src == nil {
-			return fmt.Errorf("outbox entry %s/%d: %w", id.Target, id.Seq, ErrNotFound)
-		}
-		before := e.State
-		if err := fn(&e); err != nil {
-			return fmt.Errorf("outbox entry %s/%d is %s: %w", id.Target, id.Seq, before, err)
-		}
-		e.UpdatedAt = p.db.cfg.now()
-		dst := tb.Bucket(bActive)
-		switch e.State {
-		case StateDone:
-			dst = tb.Bucket(bDone)
-		case StateDead:
-			dst = tb.Bucket(bDead)
-		case StatePending, StateInFlight, StateAmbiguous, StateUnknown:
-		}
-		if dst != src {
-			if err := src.Delete(itob(id.Seq)); err != nil {
-				return err
-			}
-		}
-		return putEntry(dst, &e)
+		_, err = modifyIn(tb, id, p.db.cfg.now(), fn)
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("update outbox: %w", err)
 	}
 	return nil
+}
+
+// modifyIn applies fn to the entry id of target bucket tb inside a write
+// transaction and moves it to the bucket its new state belongs in.
+func modifyIn(tb *bolt.Bucket, id EntryID, now time.Time, fn func(e *Entry) error) (Entry, error) {
+	var src *bolt.Bucket
+	var e Entry
+	for _, n := range [][]byte{bActive, bDead, bDone} {
+		got, found, err := getEntry(tb.Bucket(n), id.Seq)
+		if err != nil {
+			return Entry{}, err
+		}
+		if found {
+			src, e = tb.Bucket(n), got
+			break
+		}
+	}
+	if src == nil {
+		return Entry{}, fmt.Errorf("outbox entry %s/%d: %w", id.Target, id.Seq, ErrNotFound)
+	}
+	before := e.State
+	if err := fn(&e); err != nil {
+		return Entry{}, fmt.Errorf("outbox entry %s/%d is %s: %w", id.Target, id.Seq, before, err)
+	}
+	e.UpdatedAt = now
+	dst := tb.Bucket(bActive)
+	switch e.State {
+	case StateDone:
+		dst = tb.Bucket(bDone)
+	case StateDead:
+		dst = tb.Bucket(bDead)
+	case StatePending, StateInFlight, StateAmbiguous, StateUnknown:
+	}
+	if dst != src {
+		if err := src.Delete(itob(id.Seq)); err != nil {
+			return Entry{}, err
+		}
+	}
+	return e, putEntry(dst, &e)
 }
 
 func want(e *Entry, states ...EntryState) error {
@@ -301,66 +438,30 @@ func want(e *Entry, states ...EntryState) error {
 // ambiguous -> in flight) and counts the attempt. Commit it before the
 // network call: a crash then leaves it ambiguous.
 func (p *Profile) MarkInFlight(id EntryID) error {
-	return p.modify(id, func(e *Entry) error {
-		if err := want(e, StatePending, StateAmbiguous); err != nil {
-			return err
-		}
-		e.State = StateInFlight
-		e.Attempts++
-		return nil
-	})
+	return p.modify(id, Change{ID: id, To: StateInFlight}.apply)
 }
 
 // MarkDone records success (in flight -> done).
 func (p *Profile) MarkDone(id EntryID) error {
-	return p.modify(id, func(e *Entry) error {
-		if err := want(e, StateInFlight); err != nil {
-			return err
-		}
-		e.State, e.LastError = StateDone, ""
-		return nil
-	})
+	return p.modify(id, Change{ID: id, To: StateDone}.apply)
 }
 
 // MarkRetry records a failure that certainly did not reach the CRM (in
 // flight -> pending, or ambiguous when an earlier attempt may have).
 func (p *Profile) MarkRetry(id EntryID, lastErr string, nextAt time.Time) error {
-	return p.modify(id, func(e *Entry) error {
-		if err := want(e, StateInFlight); err != nil {
-			return err
-		}
-		e.State = StatePending
-		if e.MayExist {
-			e.State = StateAmbiguous
-		}
-		e.LastError, e.NextAttemptAt = lastErr, nextAt
-		return nil
-	})
+	return p.modify(id, Change{ID: id, To: StatePending, LastError: lastErr, NextAt: nextAt}.apply)
 }
 
 // MarkAmbiguous records a failure after which the CRM may have applied the
 // request (timeout, reset after sending): in flight -> ambiguous.
 func (p *Profile) MarkAmbiguous(id EntryID, lastErr string, nextAt time.Time) error {
-	return p.modify(id, func(e *Entry) error {
-		if err := want(e, StateInFlight); err != nil {
-			return err
-		}
-		e.State, e.MayExist = StateAmbiguous, true
-		e.LastError, e.NextAttemptAt = lastErr, nextAt
-		return nil
-	})
+	return p.modify(id, Change{ID: id, To: StateAmbiguous, LastError: lastErr, NextAt: nextAt}.apply)
 }
 
 // MarkDead dead-letters the entry after a permanent failure; it stays until
 // Resend and no longer blocks the target's queue.
 func (p *Profile) MarkDead(id EntryID, msg string) error {
-	return p.modify(id, func(e *Entry) error {
-		if err := want(e, StateInFlight, StatePending, StateAmbiguous); err != nil {
-			return err
-		}
-		e.State, e.LastError = StateDead, msg
-		return nil
-	})
+	return p.modify(id, Change{ID: id, To: StateDead, LastError: msg}.apply)
 }
 
 // Resend puts a dead entry back in its original place in the queue
@@ -455,6 +556,39 @@ func (p *Profile) Counts() (OutboxCounts, error) {
 	})
 	if err != nil {
 		return OutboxCounts{}, fmt.Errorf("count outbox: %w", err)
+	}
+	return c, nil
+}
+
+// TargetCounts counts one target's entries.
+type TargetCounts struct {
+	Queued int // pending, in flight or ambiguous: still to deliver
+	Dead   int
+	Done   int
+}
+
+// CountTarget counts target's entries from the bucket sizes alone, without
+// decoding a single entry, so the outbox worker can refresh its status
+// while it drains thousands of entries (Counts decodes every queued entry
+// to split it by state).
+func (p *Profile) CountTarget(target string) (TargetCounts, error) {
+	var c TargetCounts
+	err := p.db.view(func(tx *bolt.Tx) error {
+		ob, err := p.bucket(tx, bOutbox)
+		if err != nil {
+			return err
+		}
+		tb := ob.Bucket([]byte(target))
+		if tb == nil {
+			return nil
+		}
+		c.Queued = tb.Bucket(bActive).Stats().KeyN
+		c.Dead = tb.Bucket(bDead).Stats().KeyN
+		c.Done = tb.Bucket(bDone).Stats().KeyN
+		return nil
+	})
+	if err != nil {
+		return TargetCounts{}, fmt.Errorf("count outbox: %w", err)
 	}
 	return c, nil
 }

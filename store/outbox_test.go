@@ -210,3 +210,121 @@ func TestPurgeDone(t *testing.T) {
 		t.Errorf("Counts = %+v", c)
 	}
 }
+
+func TestOutboxNextBatchAndTransition(t *testing.T) {
+	now := t0
+	db, _ := openTest(t, WithClock(func() time.Time { return now }))
+	logs := fill(t, db, "a1", 6, t0, "crm", "other")
+	p, _ := db.Profile("a1")
+
+	batch, at, err := p.NextBatch("crm", now, 4)
+	if err != nil || len(batch) != 4 || !at.IsZero() {
+		t.Fatalf("NextBatch = %d entries, %v, %v", len(batch), at, err)
+	}
+	for i, e := range batch {
+		if e.CallKey != logs[i].Key || e.ID.Target != "crm" {
+			t.Fatalf("entry %d = %s, want %s in order", i, e.CallKey, logs[i].Key)
+		}
+	}
+	// One transaction marks the batch in flight; a change that does not
+	// fit (an unknown entry, a second in-flight mark) is refused alone.
+	changes := []Change{}
+	for _, e := range batch {
+		changes = append(changes, Change{ID: e.ID, To: StateInFlight})
+	}
+	changes = append(changes, Change{ID: batch[0].ID, To: StateInFlight}, Change{ID: EntryID{Target: "crm", Seq: 999}, To: StateInFlight},
+		Change{ID: EntryID{Target: "nosuch", Seq: 1}, To: StateDone})
+	res, err := p.Transition(changes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 4 {
+		if res[i].Err != nil || res[i].Entry.State != StateInFlight || res[i].Entry.Attempts != 1 || !res[i].Entry.UpdatedAt.Equal(now) {
+			t.Fatalf("result %d = %+v", i, res[i])
+		}
+	}
+	if !errors.Is(res[4].Err, ErrBadTransition) || !errors.Is(res[5].Err, ErrNotFound) || !errors.Is(res[6].Err, ErrNotFound) {
+		t.Fatalf("refused changes: %v / %v / %v", res[4].Err, res[5].Err, res[6].Err)
+	}
+	if got, _, _ := p.NextBatch("crm", now, 10); len(got) != 0 {
+		t.Fatalf("NextBatch behind an in-flight head returned %d", len(got))
+	}
+	if got, _, _ := p.NextBatch("other", now, 10); len(got) != 6 {
+		t.Fatalf("other target: %d entries, want its 6", len(got))
+	}
+
+	// The results of the request, again in one transaction: done, retry,
+	// ambiguous, dead.
+	later := now.Add(time.Minute)
+	res, err = p.Transition([]Change{
+		{ID: batch[0].ID, To: StateDone},
+		{ID: batch[1].ID, To: StatePending, LastError: "503", NextAt: later},
+		{ID: batch[2].ID, To: StateAmbiguous, LastError: "timeout", NextAt: later},
+		{ID: batch[3].ID, To: StateDead, LastError: "validation rule"},
+		{ID: batch[0].ID, To: StateDone}, // done is final
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []EntryState{StateDone, StatePending, StateAmbiguous, StateDead}
+	for i, w := range want {
+		if res[i].Err != nil || res[i].Entry.State != w {
+			t.Fatalf("result %d = %+v, want %s", i, res[i], w)
+		}
+		if got, _ := p.Entry(batch[i].ID); got.State != w {
+			t.Fatalf("stored entry %d is %s, want %s", i, got.State, w)
+		}
+	}
+	if !errors.Is(res[4].Err, ErrBadTransition) {
+		t.Fatalf("second done: %v", res[4].Err)
+	}
+	if e, _ := p.Entry(batch[2].ID); !e.MayExist || e.LastError != "timeout" || !e.NextAttemptAt.Equal(later) {
+		t.Fatalf("ambiguous entry %+v", e)
+	}
+
+	// The head now backs off: nothing is due, and NextBatch says when.
+	if got, at, err := p.NextBatch("crm", now, 10); len(got) != 0 || !at.Equal(later) || err != nil {
+		t.Fatalf("while backing off: %d, %v, %v", len(got), at, err)
+	}
+	// Due again: the batch stops at the first entry that is not due.
+	got, _, err := p.NextBatch("crm", later, 10)
+	if err != nil || len(got) != 4 || got[0].ID != batch[1].ID || got[1].State != StateAmbiguous {
+		t.Fatalf("after backoff: %+v %v", got, err)
+	}
+	c, err := p.CountTarget("crm")
+	if err != nil || c != (TargetCounts{Queued: 4, Dead: 1, Done: 1}) {
+		t.Fatalf("CountTarget = %+v %v", c, err)
+	}
+	if c, err := p.CountTarget("nosuch"); err != nil || c != (TargetCounts{}) {
+		t.Fatalf("CountTarget(unknown) = %+v %v", c, err)
+	}
+	all, _ := p.Counts()
+	if all.Queued() != 4+6 || all.Dead != 1 || all.Done != 1 {
+		t.Fatalf("Counts = %+v", all)
+	}
+	// A retry of an entry that may exist stays ambiguous, as with MarkRetry.
+	if _, err := p.Transition([]Change{{ID: batch[2].ID, To: StateInFlight}}); err != nil {
+		t.Fatal(err)
+	}
+	res, _ = p.Transition([]Change{{ID: batch[2].ID, To: StatePending, NextAt: later}})
+	if res[0].Err != nil || res[0].Entry.State != StateAmbiguous {
+		t.Fatalf("retry after ambiguous = %+v", res[0])
+	}
+	if res, err := p.Transition(nil); err != nil || len(res) != 0 {
+		t.Fatalf("empty batch: %v %v", res, err)
+	}
+}
+
+func TestOutboxTransitionAfterClose(t *testing.T) {
+	db, _ := openTest(t)
+	fill(t, db, "a1", 1, t0, "crm")
+	p, _ := db.Profile("a1")
+	e, _, _ := p.Next("crm", time.Now())
+	db.Close()
+	if _, err := p.Transition([]Change{{ID: e.ID, To: StateInFlight}}); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Transition after close: %v", err)
+	}
+	if _, _, err := p.NextBatch("crm", time.Now(), 5); !errors.Is(err, ErrClosed) {
+		t.Fatalf("NextBatch after close: %v", err)
+	}
+}
