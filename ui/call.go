@@ -260,10 +260,12 @@ func (s *callScreen) render(v *viewmodel.View) {
 	showIf(s.quality, q != "")
 
 	if c.CanResume {
-		setButton(s.hold, s.d.T("Resume"))
-		s.hold.SetIcon(theme.MediaPlayIcon())
-	} else {
-		setButton(s.hold, s.d.T("Hold"))
+		if s.hold.Text != s.d.T("Resume") {
+			s.hold.SetText(s.d.T("Resume"))
+			s.hold.SetIcon(theme.MediaPlayIcon())
+		}
+	} else if s.hold.Text != s.d.T("Hold") {
+		s.hold.SetText(s.d.T("Hold"))
 		s.hold.SetIcon(theme.MediaPauseIcon())
 	}
 	setEnabled(s.hold, c.CanHold || c.CanResume)

@@ -61,6 +61,7 @@ type Desk struct {
 	modal        *widget.PopUp // the question or list shown last
 	targetPopUp  *widget.PopUp // the number dialog (redirect, transfer, add party)
 	targetEntry  *numberEntry
+	lastKey      time.Time
 	root         *fyne.Container
 	header       *header
 	login        *loginScreen
@@ -273,7 +274,9 @@ func (d *Desk) applyStats(stats map[domain.CallID]domain.CallStats) {
 // Tick refreshes what depends on the clock (durations, countdowns, toast
 // expiry). The ticker calls it once a second on the UI goroutine.
 func (d *Desk) Tick() {
-	d.toasts.expire(d.now())
+	now := d.now()
+	d.toasts.expire(now)
+	d.idleUnfocus(now)
 	d.render()
 }
 
@@ -345,18 +348,13 @@ func (d *Desk) render() {
 
 	d.header.render(&v)
 	d.lines.render(&v)
-	show := func(o fyne.CanvasObject, on bool) {
-		if on {
-			o.Show()
-		} else {
-			o.Hide()
-		}
-	}
-	show(d.login.content, v.Screen == viewmodel.ScreenLogin)
-	show(d.idle.content, v.Screen == viewmodel.ScreenIdle)
-	show(d.incoming.content, v.Screen == viewmodel.ScreenIncoming)
-	show(d.call.content, v.Screen == viewmodel.ScreenCall)
-	show(d.wrap.content, v.Screen == viewmodel.ScreenWrapUp)
+	// Only what changed is touched: every Show, SetText or Refresh marks
+	// the canvas dirty and costs a repaint (idle CPU).
+	showIf(d.login.content, v.Screen == viewmodel.ScreenLogin)
+	showIf(d.idle.content, v.Screen == viewmodel.ScreenIdle)
+	showIf(d.incoming.content, v.Screen == viewmodel.ScreenIncoming)
+	showIf(d.call.content, v.Screen == viewmodel.ScreenCall)
+	showIf(d.wrap.content, v.Screen == viewmodel.ScreenWrapUp)
 	d.login.render(&v)
 	d.idle.render(&v)
 	d.incoming.render(&v)
@@ -397,29 +395,37 @@ func (d *Desk) render() {
 	}
 }
 
-// screenChanged moves the keyboard focus: hidden widgets must not keep it
-// (typed digits would vanish into them), and after wrap-up the number
-// entry is ready for the next call.
-func (d *Desk) screenChanged(_, _ viewmodel.Screen) {
-	if d.canvas == nil {
-		return
-	}
-	d.canvas.Unfocus()
-	d.focusDefault()
-}
+// screenChanged drops the keyboard focus: hidden widgets must not keep it
+// (typed digits would vanish into them); after wrap-up, typing goes to the
+// number entry again.
+func (d *Desk) screenChanged(_, _ viewmodel.Screen) { d.focusDefault() }
 
+// focusDefault leaves no widget focused: keys typed then go to the
+// screen's main entry through the canvas (see installShortcuts), so the
+// number entry takes digits and Return after wrap-up without being focused.
+// A focused entry runs Fyne's cursor animation, which repaints the window
+// continuously (about 8 % of a core with software GL), so an entry keeps
+// the focus only while the agent types into it (see idleUnfocus).
 func (d *Desk) focusDefault() {
 	if d.canvas == nil {
 		return
 	}
-	switch d.view.Screen {
-	case viewmodel.ScreenIdle:
-		d.canvas.Focus(d.idle.number)
-	case viewmodel.ScreenLogin:
-		if d.login.agentID.Disabled() {
-			return
-		}
-		d.canvas.Focus(d.login.agentID)
-	case viewmodel.ScreenUnknown, viewmodel.ScreenIncoming, viewmodel.ScreenCall, viewmodel.ScreenWrapUp:
+	d.canvas.Unfocus()
+}
+
+// unfocusAfter is how long an untouched entry keeps the focus.
+const unfocusAfter = 20 * time.Second
+
+// idleUnfocus drops the focus from the number or agent-ID entry when the
+// agent has not typed for a while (the text stays; typing goes on there).
+func (d *Desk) idleUnfocus(now time.Time) {
+	if d.canvas == nil || now.Sub(d.lastKey) < unfocusAfter {
+		return
+	}
+	if f := d.canvas.Focused(); f == d.idle.number || f == d.login.agentID {
+		d.canvas.Unfocus()
 	}
 }
+
+// typed notes keyboard activity (entries' OnChanged).
+func (d *Desk) typed() { d.lastKey = d.now() }

@@ -63,6 +63,7 @@ func newIdleScreen(d *Desk) *idleScreen {
 	s.number = newNumberEntry()
 	s.number.SetPlaceHolder(d.T("Number or SIP address"))
 	s.number.OnSubmitted = func(string) { s.dialNumber() }
+	s.number.OnChanged = func(string) { d.typed() }
 	s.number.onPasteError = func(err error) { d.toast(domain.NoticeError, d.T("Cannot paste that: %s", err.Error())) }
 	s.dial = widget.NewButtonWithIcon(d.T("Call"), theme.MediaPlayIcon(), s.dialNumber)
 	s.dial.Importance = widget.SuccessImportance

@@ -35,6 +35,7 @@ func newLoginScreen(d *Desk) *loginScreen {
 	l.agentID = widget.NewEntry()
 	l.agentID.SetPlaceHolder(d.T("Agent ID"))
 	l.agentID.OnSubmitted = func(string) { l.submit() }
+	l.agentID.OnChanged = func(string) { d.typed() }
 	l.password = widget.NewPasswordEntry()
 	l.password.SetPlaceHolder(d.T("Password"))
 	l.password.OnSubmitted = func(string) { l.submit() }

@@ -206,3 +206,20 @@ func TestWrapUpFreeTextOutcomeAndTimerExpiry(t *testing.T) {
 		t.Fatalf("logs %+v", logs)
 	}
 }
+
+func TestLoginTypingAndIdleUnfocus(t *testing.T) {
+	r := newRig(t)
+	c := r.win.Canvas()
+	if c.Focused() != nil {
+		t.Fatal("nothing should be focused at start (cursor animation)")
+	}
+	test.TypeOnCanvas(c, "a1")
+	if r.d.login.agentID.Text != "a1" || c.Focused() != r.d.login.agentID {
+		t.Fatalf("typing on the login screen: %q focused %T", r.d.login.agentID.Text, c.Focused())
+	}
+	r.clock.advance(unfocusAfter + time.Second)
+	r.d.Tick()
+	if c.Focused() != nil || r.d.login.agentID.Text != "a1" {
+		t.Fatal("an untouched entry must lose the focus, keeping its text")
+	}
+}

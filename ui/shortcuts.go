@@ -30,16 +30,22 @@ func (d *Desk) installShortcuts(c fyne.Canvas) {
 	for _, s := range []fyne.Shortcut{ShortcutAnswer, ShortcutHangup, ShortcutHold, ShortcutMute, ShortcutDial} {
 		c.AddShortcut(s, d.keys.TypedShortcut)
 	}
+	c.SetOnTypedKey(d.onTypedKey)
 	// Digits typed while nothing has the focus go to the number entry, or
 	// as DTMF to the active call.
 	c.SetOnTypedRune(func(r rune) {
+		if d.view.Screen == viewmodel.ScreenLogin && !d.login.agentID.Disabled() {
+			// The first key of an agent ID focuses its entry.
+			c.Focus(d.login.agentID)
+			d.login.agentID.TypedRune(r)
+			return
+		}
 		if !isDialRune(r) {
 			return
 		}
 		switch d.view.Screen {
 		case viewmodel.ScreenIdle:
 			d.idle.number.SetText(d.idle.number.Text + string(r))
-			c.Focus(d.idle.number)
 		case viewmodel.ScreenCall:
 			if r != '+' {
 				d.call.sendDigit(string(r))
@@ -47,6 +53,24 @@ func (d *Desk) installShortcuts(c fyne.Canvas) {
 		case viewmodel.ScreenUnknown, viewmodel.ScreenLogin, viewmodel.ScreenIncoming, viewmodel.ScreenWrapUp:
 		}
 	})
+}
+
+// onTypedKey handles Return (dial) and Backspace (delete a digit) typed
+// while no widget has the focus.
+func (d *Desk) onTypedKey(ev *fyne.KeyEvent) {
+	if d.view.Screen != viewmodel.ScreenIdle {
+		return
+	}
+	switch ev.Name {
+	case fyne.KeyReturn, fyne.KeyEnter:
+		if d.idle.number.Text != "" {
+			d.idle.dialNumber()
+		}
+	case fyne.KeyBackspace:
+		if r := []rune(d.idle.number.Text); len(r) > 0 {
+			d.idle.number.SetText(string(r[:len(r)-1]))
+		}
+	}
 }
 
 func isDialRune(r rune) bool { return (r >= '0' && r <= '9') || r == '*' || r == '#' || r == '+' }

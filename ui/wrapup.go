@@ -132,12 +132,14 @@ func (s *wrapScreen) render(v *viewmodel.View) {
 		label = s.d.T("Outcome (required) *")
 	}
 	setText(s.outcomeLbl, label)
+	imp := widget.MediumImportance
 	if w.Missing {
-		s.outcomeLbl.Importance = widget.DangerImportance
-	} else {
-		s.outcomeLbl.Importance = widget.MediumImportance
+		imp = widget.DangerImportance
 	}
-	s.outcomeLbl.Refresh()
+	if s.outcomeLbl.Importance != imp {
+		s.outcomeLbl.Importance = imp
+		s.outcomeLbl.Refresh()
+	}
 	listed := len(w.Outcomes) > 0
 	showIf(s.outcome, listed)
 	showIf(s.freeText, !listed)

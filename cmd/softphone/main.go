@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 
@@ -57,6 +58,7 @@ func run(args []string, stdout io.Writer) error {
 	fs.BoolVar(&o.tray, "tray", true, "show a system-tray icon with the status and quick actions")
 	fs.BoolVar(&o.closeToTray, "close-to-tray", false, "closing the window hides it to the tray instead of quitting")
 	fs.BoolVar(&o.onTop, "on-top", false, "keep the window above other windows")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (diagnostics)")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -64,6 +66,19 @@ func run(args []string, stdout io.Writer) error {
 	if *showVersion {
 		fmt.Fprintln(stdout, "softphone", version)
 		return nil
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return errors.Join(err, f.Close())
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			_ = f.Close() // the profile is diagnostics only
+		}()
 	}
 	level := slog.LevelInfo
 	if o.verbose {

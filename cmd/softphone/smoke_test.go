@@ -223,6 +223,7 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 type traceLine struct {
 	Event  string        `json:"event"`
 	MS     int64         `json:"ms"`
+	PID    int           `json:"pid"`
 	Notify *agent.Notify `json:"notify"`
 }
 

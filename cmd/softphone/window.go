@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 
@@ -59,7 +60,7 @@ func runWindow(ctx context.Context, core *agent.Agent, cfg domain.Config, uiOpts
 		defer stop()
 	}
 	a.Lifecycle().SetOnStarted(func() {
-		tr.write(map[string]any{"event": "started", "ms": time.Since(start).Milliseconds()})
+		tr.write(map[string]any{"event": "started", "ms": time.Since(start).Milliseconds(), "pid": os.Getpid()})
 	})
 	desk.Start(ctx)
 	go func() {
