@@ -31,6 +31,24 @@
 // are open only while something needs them (a routed call, a tone, the
 // check) and closed two seconds after.
 //
+// # Wiring (cmd/softphone)
+//
+//	drv, err := audio.NewPortAudio() // ErrNotImplemented without cgo or with -tags noportaudio
+//	media := audio.New(drv, tel, // tel: the sip engine, a domain.AudioSource
+//		audio.WithLogger(log),
+//		audio.WithSettings(saved),              // the agent's Settings, e.g. from the store as JSON
+//		audio.WithRecordingsDir(profileRecDir), // the agent's profile recordings directory
+//		audio.WithAnnouncementsDir(annDir),
+//		audio.WithEventHandler(onAudioEvent))   // DeviceFallback etc. to the UI (fyne.Do)
+//	ag := agent.New(agent.Ports{Telephony: media.WrapTelephony(tel) /* DTMF feedback */, Media: media, ...})
+//	media.Attach(ag) // RecordingStarted/Failed, AnnouncementDone
+//	defer media.Close(); defer drv.Close()
+//
+// The settings screen uses Devices (after the first DevicesChanged event),
+// Refresh, Settings, ApplySettings and Check; the meters use LevelsChanged
+// events or Levels. PlayTone(ToneBusy) is for the app to call when a dial
+// ends busy (the core has no effect for it).
+//
 // # Concurrency contract
 //
 // The domain.Media methods, ApplySettings, Refresh, PlayTone, PlayDTMF and

@@ -385,3 +385,17 @@ func TestDeviceFallbackAndVanish(t *testing.T) {
 		t.Error("no reopen counted")
 	}
 }
+
+// TestSlowNetworkWriterDoesNotBuildDelay: a network writer 5 % slower than
+// the sound card (the naive-bridge failure: a second of delay that never
+// drained) makes the engine drop frames instead of queueing them.
+func TestSlowNetworkWriterDoesNotBuildDelay(t *testing.T) {
+	drv := audiotest.NewDriver()
+	src := audiotest.NewSource()
+	call := src.Add("c1", 8000, 700)
+	call.PaceTx, call.TxSlowdown = true, 0.05
+	e, _, _ := newEngine(t, drv, src, audio.WithSettings(audio.Settings{}))
+	e.SetAudioRoute([]domain.CallID{"c1"})
+	// In 6 s a 5 % slower writer falls 300 ms behind unless frames are dropped.
+	eventually(t, "frames dropped in front of the slow writer", func() bool { return e.Stats().TxDropped >= 5 })
+}

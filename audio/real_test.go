@@ -124,3 +124,25 @@ func TestRealCheck(t *testing.T) {
 		t.Fatalf("check %+v", r)
 	}
 }
+
+// TestRealDefaultFollowsOS: with the "default" devices, a change of the
+// sound server's default sink takes effect at the next open.
+func TestRealDefaultFollowsOS(t *testing.T) {
+	src := audiotest.NewSource()
+	src.Add("c1", 8000, 1200)
+	s := audio.Settings{} // default devices, no processing
+	srv, e, _ := realEngine(t, src, s)
+	e.SetAudioRoute([]domain.CallID{"c1"})
+	eventually(t, "tone on the default sink (headset)", func() bool {
+		return heard(t, srv, "headset.monitor", 1200) > 0.05
+	})
+	e.SetAudioRoute(nil)
+	if _, err := srv.Pactl("set-default-sink", "ringer"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(3 * time.Second) // the idle streams close
+	e.SetAudioRoute([]domain.CallID{"c1"})
+	eventually(t, "tone on the new default sink (ringer)", func() bool {
+		return heard(t, srv, "ringer.monitor", 1200) > 0.05
+	})
+}

@@ -326,6 +326,9 @@ type Call struct {
 	written int64
 	// PaceTx makes Tx.Write sleep a frame, like diago's RTP writer.
 	PaceTx bool
+	// TxSlowdown stretches that sleep (0.05: the network clock runs 5 %
+	// slower than the sound card).
+	TxSlowdown float64
 }
 
 // Hangup ends the call: Rx returns io.EOF and Tx fails.
@@ -381,7 +384,7 @@ func (w *tx) Write(p []byte) (int, error) {
 	default:
 	}
 	if c.PaceTx {
-		time.Sleep(time.Duration(len(p)/2) * time.Second / time.Duration(c.rate))
+		time.Sleep(time.Duration(float64(time.Duration(len(p)/2)*time.Second/time.Duration(c.rate)) * (1 + c.TxSlowdown)))
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
