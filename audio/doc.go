@@ -26,8 +26,11 @@
 // meaning the system default. A chosen device that cannot be opened falls
 // back to the default with a DeviceFallback event; a stream whose callbacks
 // stop (device unplugged, sound server gone) is reported with DeviceLost and
-// reopened. PortAudio only sees new devices after a re-initialisation, so
-// the engine rescans when no stream is open, and on Refresh. Headset streams
+// reopened. PortAudio only sees new devices after a re-initialisation,
+// which needs every stream closed, so the engine rescans when its streams
+// close (at most every 30 s: a scan costs about half a second of CPU through
+// ALSA and the pulse plugin), after a device failed, and on Refresh (at
+// once if idle, else when the streams close). Headset streams
 // are open only while something needs them (a routed call, a tone, the
 // check) and closed two seconds after.
 //

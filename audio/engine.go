@@ -26,6 +26,7 @@ const (
 	reopenBackoff = 2 * time.Second
 	idleClose     = 2 * time.Second // close the headset streams this long after the last use
 	levelsEvery   = 66 * time.Millisecond
+	autoRescan    = 30 * time.Second
 )
 
 // Settings are the agent's audio settings.
@@ -146,6 +147,7 @@ type Engine struct {
 	checks          []*check
 	dead            []deadStream
 	needRescan      bool
+	lastScan        time.Time
 	unavailable     map[Role]bool
 	lostUnder       uint64
 	buf             frameBufs
@@ -329,7 +331,15 @@ func (e *Engine) Devices() []Device {
 
 // Refresh rescans the devices now if no stream is open, or as soon as none
 // is; DevicesChanged follows.
-func (e *Engine) Refresh() { e.do(func() { e.rescan() }) }
+func (e *Engine) Refresh() {
+	e.do(func() {
+		if e.in != nil || e.out != nil || e.ringer != nil {
+			e.lastScan = time.Time{} // rescan when the streams close
+			return
+		}
+		e.rescan()
+	})
+}
 
 // Settings returns the current settings (the last applied).
 func (e *Engine) Settings() Settings { return *e.curSettings.Load() }
@@ -505,7 +515,12 @@ func (e *Engine) step(now time.Time) {
 	}
 	if !need && (e.in != nil || e.out != nil) {
 		e.closeHeadset()
-		e.rescan()
+		// A scan re-opens every ALSA device (about half a second of CPU
+		// through the pulse plugin): after a call, only if the list is
+		// older than autoRescan. Refresh and failures rescan at once.
+		if time.Since(e.lastScan) > autoRescan {
+			e.rescan()
+		}
 	}
 	e.stepRinger(now)
 	e.watchdog(now)

@@ -209,6 +209,7 @@ func (e *Engine) rescan() {
 	if e.in != nil || e.out != nil || e.ringer != nil || len(e.dead) > 0 {
 		return
 	}
+	e.lastScan = time.Now()
 	devs, err := e.drv.Scan()
 	if err != nil {
 		e.log.Warn("scan devices", "err", err)
