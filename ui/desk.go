@@ -37,6 +37,7 @@ type Desk struct {
 	shell    Shell
 	openURL  func(string) error
 	announce []string
+	demo     *Demo
 
 	vm   *viewmodel.Model
 	tr   *viewmodel.Translator
@@ -71,6 +72,7 @@ type Desk struct {
 	wrap         *wrapScreen
 	lines        *linesBar
 	toasts       *toastArea
+	demoBar      *demoBanner
 	tray         *trayMenu
 	body         *fyne.Container
 	settingsWin  fyne.Window
@@ -154,9 +156,14 @@ func New(core Core, cfg domain.Config, opts ...Option) *Desk {
 	d.toasts = newToastArea(d)
 	d.tray = newTrayMenu(d)
 	d.body = container.NewStack(d.login.content, d.idle.content, d.incoming.content, d.call.content, d.wrap.content)
-	d.root = container.NewBorder(
-		container.NewVBox(d.header.content, widget.NewSeparator(), d.lines.content),
-		d.toasts.content, nil, nil, d.body)
+	top := container.NewVBox(d.header.content, widget.NewSeparator())
+	if d.demo != nil {
+		d.demoBar = newDemoBanner(d)
+		top.Add(d.demoBar.content)
+		top.Add(widget.NewSeparator())
+	}
+	top.Add(d.lines.content)
+	d.root = container.NewBorder(top, d.toasts.content, nil, nil, d.body)
 	d.render()
 	return d
 }
@@ -315,6 +322,7 @@ func (d *Desk) apply(n agent.Notify) {
 	}
 	if !wasSignedIn && d.vm.SignedIn() {
 		d.idle.reload()
+		d.loadSettings() // the signed-in agent's own settings
 	}
 	d.render()
 }

@@ -159,7 +159,11 @@ type fakeAccounts struct {
 	users      map[string]string
 	signIns    []string
 	signedOut  []string
+	// noPasswords: nothing checks agent passwords (PasswordPolicy).
+	noPasswords bool
 }
+
+func (f *fakeAccounts) AgentPasswords() bool { return !f.noPasswords }
 
 func (f *fakeAccounts) Shared() bool       { return f.shared }
 func (f *fakeAccounts) Remembered() string { defer enter()(); return f.remembered }

@@ -62,6 +62,9 @@ func newLoginScreen(d *Desk) *loginScreen {
 			l.sso.SetText(d.T("Sign in with %s", name))
 			l.sso.Show()
 		}
+		if p, ok := a.(PasswordPolicy); ok && !p.AgentPasswords() {
+			l.password.Hide()
+		}
 	} else {
 		l.password.Hide()
 		l.remember.Hide()
@@ -133,7 +136,27 @@ func (l *loginScreen) finish(who domain.AgentInfo, cfg domain.Config, err error)
 		return
 	}
 	l.say("")
-	l.d.report(l.d.core.Login(who, l.d.mergeSettings(cfg)))
+	st := l.d.settings
+	if st == nil {
+		l.d.report(l.d.core.Login(who, l.d.mergeSettings(cfg)))
+		return
+	}
+	// The agent's own settings (quick notes, outcomes, screen pop) are
+	// folded in before the core signs them in.
+	l.setBusy(true)
+	l.d.background(func(context.Context) {
+		s, err := st.LoadSettings()
+		l.d.do(func() {
+			l.setBusy(false)
+			l.say("")
+			if err != nil {
+				l.d.toast(domain.NoticeError, l.d.T("Settings could not be loaded: %s", err.Error()))
+			} else {
+				l.d.set = s
+			}
+			l.d.report(l.d.core.Login(who, l.d.mergeSettings(cfg)))
+		})
+	})
 }
 
 func (l *loginScreen) setBusy(on bool) {

@@ -40,6 +40,12 @@ func (d *Desk) installShortcuts(c fyne.Canvas) {
 			d.login.agentID.TypedRune(r)
 			return
 		}
+		if d.view.Screen == viewmodel.ScreenWrapUp && d.wrap.freeText.Visible() && !d.wrap.freeText.Disabled() {
+			// Typing in wrap-up starts the (free-text) outcome.
+			c.Focus(d.wrap.freeText)
+			d.wrap.freeText.TypedRune(r)
+			return
+		}
 		if !isDialRune(r) {
 			return
 		}

@@ -191,6 +191,14 @@ type Accounts interface {
 	SignedOut(agentID string) error
 }
 
+// PasswordPolicy is an optional interface of Accounts. When AgentPasswords
+// reports false, nothing on this PC can check an agent's password (no
+// provisioning or CRM sign-in), so the login screen asks for the agent ID
+// only.
+type PasswordPolicy interface {
+	AgentPasswords() bool
+}
+
 // FailedLog is a call log the CRM did not accept.
 type FailedLog struct {
 	Key   string
