@@ -1,121 +1,83 @@
 package outbox
 
 import (
-	"cmp"
 	"context"
 	"errors"
-	"slices"
 	"time"
 
 	"github.com/callcentre/softphone/crm"
 	"github.com/callcentre/softphone/store"
 )
 
-// queue is an in-memory, ordered view of one agent's due entries, so a
-// batch is collected without rescanning the store; the store stays the
-// authority (every transition is checked there).
-type queue struct {
-	items  []store.Entry
-	single int // send this many next requests one by one (isolating a bad batch)
-}
-
-func (w *Worker) queue(agent string) *queue {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	q := w.queues[agent]
-	if q == nil {
-		q = &queue{}
-		w.queues[agent] = q
-	}
-	return q
-}
-
-func (w *Worker) refill(p *store.Profile, q *queue) error {
-	q.items = q.items[:0]
-	for _, st := range []store.EntryState{store.StatePending, store.StateAmbiguous} {
-		es, err := p.Entries(st)
-		if err != nil {
-			return err
-		}
-		for _, e := range es {
-			if e.ID.Target == w.target {
-				q.items = append(q.items, e)
-			}
-		}
-	}
-	slices.SortFunc(q.items, func(a, b store.Entry) int { return cmp.Compare(a.ID.Seq, b.ID.Seq) })
-	return nil
-}
-
-func (q *queue) remove(id store.EntryID) {
-	q.items = slices.DeleteFunc(q.items, func(e store.Entry) bool { return e.ID == id })
-}
-
-func (q *queue) update(e store.Entry) {
-	for i := range q.items {
-		if q.items[i].ID == e.ID {
-			q.items[i] = e
-		}
-	}
-}
-
-// drainAgent sends agent's due entries batch after batch. It returns how
-// long until something is due again, and stop when the whole CRM is
-// unavailable (offline, rate limited) so other agents wait too.
+// drainAgent sends agent's due entries batch after batch. The store is the
+// only queue: each batch costs one read transaction (store.NextBatch), one
+// write transaction marking it in flight and one recording its results,
+// whatever its size. It returns how long until something is due again,
+// and stop when the whole CRM is unavailable (offline, rate limited) so
+// other agents wait too.
 func (w *Worker) drainAgent(ctx context.Context, agent string, sess crm.Session) (time.Duration, bool) {
 	p, err := w.db.Profile(agent)
 	if err != nil {
 		w.fail("open profile: "+err.Error(), nil)
 		return w.poll, false
 	}
-	q := w.queue(agent)
 	for ctx.Err() == nil {
 		now := w.now()
-		head, ok, err := p.Next(w.target, now)
+		n, single := w.batch, w.takeSingle(agent)
+		if single {
+			n = 1
+		}
+		batch, nextAt, err := p.NextBatch(w.target, now, n)
 		if err != nil {
 			w.fail("read outbox: "+err.Error(), nil)
 			return w.poll, false
 		}
-		if !ok {
-			if len(q.items) > 0 && q.items[0].NextAttemptAt.After(now) {
-				return q.items[0].NextAttemptAt.Sub(now), false
+		if len(batch) == 0 {
+			w.giveBackSingle(agent, single)
+			if !nextAt.IsZero() {
+				return max(nextAt.Sub(now), time.Millisecond), false
 			}
-			q.items = q.items[:0]
 			return w.poll, false
 		}
-		if len(q.items) == 0 || q.items[0].ID != head.ID {
-			if err := w.refill(p, q); err != nil {
-				w.fail("read outbox: "+err.Error(), nil)
-				return w.poll, false
-			}
-			q.items = slices.DeleteFunc(q.items, func(e store.Entry) bool { return e.ID.Seq < head.ID.Seq })
-			if len(q.items) == 0 || q.items[0].ID != head.ID {
-				q.items = append([]store.Entry{head}, q.items...)
-			}
-		}
-		q.items[0] = head
-		if wait := w.settle(head, now); wait > 0 {
+		if wait := w.settle(batch[0], now); wait > 0 {
 			// A write that may have been applied (possibly by a process
 			// that was killed) gets time to land before the read-first.
+			w.giveBackSingle(agent, single)
 			return wait, false
 		}
-		n := w.batch
-		if q.single > 0 {
-			n = 1
-			q.single--
-		}
-		batch := []store.Entry{head}
-		for _, e := range q.items[1:] {
-			if len(batch) >= n || e.NextAttemptAt.After(now) || w.settle(e, now) > 0 {
+		for i, e := range batch {
+			if w.settle(e, now) > 0 {
+				batch = batch[:i]
 				break
 			}
-			batch = append(batch, e)
 		}
-		if wait, stop, halt := w.send(ctx, p, q, sess, batch); halt {
+		if wait, stop, halt := w.send(ctx, p, sess, batch); halt {
 			return wait, stop
 		}
 	}
 	return w.poll, true
+}
+
+// takeSingle reports whether the next request must carry one log only
+// (isolating the bad record of a refused batch) and counts it.
+func (w *Worker) takeSingle(agent string) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.single[agent] > 0 {
+		w.single[agent]--
+		return true
+	}
+	return false
+}
+
+// giveBackSingle returns a one-by-one turn that sent nothing.
+func (w *Worker) giveBackSingle(agent string, single bool) {
+	if !single {
+		return
+	}
+	w.mu.Lock()
+	w.single[agent]++
+	w.mu.Unlock()
 }
 
 // settle is how long an ambiguous entry must still wait since it became
@@ -128,65 +90,87 @@ func (w *Worker) settle(e store.Entry, now time.Time) time.Duration {
 }
 
 // send delivers one batch. halt ends this agent's drain for now.
-func (w *Worker) send(ctx context.Context, p *store.Profile, q *queue, sess crm.Session, batch []store.Entry) (wait time.Duration, stop, halt bool) {
+func (w *Worker) send(ctx context.Context, p *store.Profile, sess crm.Session, batch []store.Entry) (wait time.Duration, stop, halt bool) {
+	changes := make([]store.Change, 0, len(batch))
 	items := make([]crm.LogItem, 0, len(batch))
-	sent := make([]store.Entry, 0, len(batch))
 	for _, e := range batch {
 		if e.AgentID != sess.AgentID() {
 			// Never with another agent's token; the store keeps entries
 			// per agent, so this is corruption.
-			w.dead(p, q, e, "the log belongs to agent "+e.AgentID+", not to "+sess.AgentID())
+			changes = append(changes, store.Change{ID: e.ID, To: store.StateDead,
+				LastError: "the log belongs to agent " + e.AgentID + ", not to " + sess.AgentID()})
+			items = append(items, crm.LogItem{})
 			continue
 		}
 		l, err := e.Log()
 		if err != nil {
-			w.dead(p, q, e, errCorrupt.Error()+": "+err.Error())
+			changes = append(changes, store.Change{ID: e.ID, To: store.StateDead, LastError: errCorrupt.Error() + ": " + err.Error()})
+			items = append(items, crm.LogItem{})
 			continue
 		}
-		if err := p.MarkInFlight(e.ID); err != nil {
-			if errors.Is(err, store.ErrBadTransition) || errors.Is(err, store.ErrNotFound) {
-				q.remove(e.ID)
-				continue
-			}
-			w.fail("write outbox: "+err.Error(), nil)
-			for _, s := range sent {
-				w.retry(p, q, s, err, w.now())
-			}
-			return w.poll, false, true
-		}
-		e.State = store.StateInFlight
-		e.Attempts++
-		sent = append(sent, e)
+		changes = append(changes, store.Change{ID: e.ID, To: store.StateInFlight})
 		items = append(items, crm.LogItem{Key: e.IdempotencyKey, AgentID: e.AgentID, MayExist: e.MayExist, Log: l})
 	}
-	if len(items) == 0 {
+	// One transaction: the whole batch is durably in flight (a crash from
+	// here on leaves it ambiguous) before the request.
+	res, err := p.Transition(changes)
+	if err != nil {
+		w.fail("write outbox: "+err.Error(), nil)
+		return w.poll, false, true
+	}
+	var sent []store.Entry
+	var send []crm.LogItem
+	for i, r := range res {
+		switch {
+		case r.Err != nil:
+			// Changed meanwhile (resent, purged): the store decides.
+			if !errors.Is(r.Err, store.ErrBadTransition) && !errors.Is(r.Err, store.ErrNotFound) {
+				w.log.Error("outbox entry not updated", "call_key", batch[i].CallKey, "err", r.Err)
+			}
+		case changes[i].To == store.StateDead:
+			w.deadLettered(r.Entry)
+		default:
+			sent = append(sent, r.Entry)
+			send = append(send, items[i])
+		}
+	}
+	if len(send) == 0 {
 		return 0, false, false
 	}
 	rctx, cancel := context.WithTimeout(ctx, w.timeout)
-	results, err := sess.LogCalls(rctx, items)
+	results, err := sess.LogCalls(rctx, send)
 	cancel()
-	if err == nil && len(results) != len(items) {
+	if err == nil && len(results) != len(send) {
 		err = &crm.Error{CRM: w.target, Kind: crm.KindAmbiguous, Message: "connector returned a result count that does not match"}
 	}
 	if err != nil {
-		return w.batchFailed(p, q, sent, err)
+		return w.batchFailed(p, sent, err)
 	}
+	now := w.now()
+	out := make([]store.Change, len(sent))
 	for i, r := range results {
-		w.itemDone(p, q, sent[i], r)
+		out[i] = w.itemChange(sent[i], r, now)
 	}
+	w.record(p, out)
 	return 0, false, false
 }
 
 // batchFailed handles a request that failed as a whole.
-func (w *Worker) batchFailed(p *store.Profile, q *queue, sent []store.Entry, err error) (time.Duration, bool, bool) {
+func (w *Worker) batchFailed(p *store.Profile, sent []store.Entry, err error) (time.Duration, bool, bool) {
 	now := w.now()
 	kind := crm.KindOf(err)
-	w.fail(crm.MessageOf(err), err)
+	msg := crm.MessageOf(err)
+	w.fail(msg, err)
+	all := func(to store.EntryState, at time.Time) []store.Change {
+		cs := make([]store.Change, len(sent))
+		for i, e := range sent {
+			cs[i] = store.Change{ID: e.ID, To: to, LastError: msg, NextAt: at}
+		}
+		return cs
+	}
 	switch kind {
 	case crm.KindOffline:
-		for _, e := range sent {
-			w.retry(p, q, e, err, now)
-		}
+		w.record(p, all(store.StatePending, now))
 		w.setOffline(err)
 		return w.base, true, true
 	case crm.KindRateLimited:
@@ -195,122 +179,107 @@ func (w *Worker) batchFailed(p *store.Profile, q *queue, sent []store.Entry, err
 			d = w.rate
 		}
 		until := now.Add(d)
-		for _, e := range sent {
-			w.retry(p, q, e, err, until)
-		}
+		w.record(p, all(store.StatePending, until))
 		w.mu.Lock()
 		w.st.PausedUntil = until
 		w.mu.Unlock()
 		w.log.Warn("crm rate limit; pausing", "for", d)
 		return d, true, true
 	case crm.KindAuthRevoked:
-		for _, e := range sent {
-			w.retry(p, q, e, err, now)
-		}
+		w.record(p, all(store.StatePending, now))
 		w.dropSession(p.AgentID())
 		w.log.Warn("crm sign-in needed; logs kept", "agent", p.AgentID())
 		return w.poll, false, true
 	case crm.KindPermanent, crm.KindStaleReference:
 		if len(sent) > 1 {
 			// Isolate the bad record: resend this batch one by one.
-			for _, e := range sent {
-				w.retry(p, q, e, err, now)
-			}
-			q.single = len(sent)
+			w.record(p, all(store.StatePending, now))
+			w.mu.Lock()
+			w.single[p.AgentID()] = len(sent)
+			w.mu.Unlock()
 			return 0, false, false
 		}
-		w.dead(p, q, sent[0], crm.MessageOf(err))
+		w.record(p, all(store.StateDead, time.Time{}))
 		return 0, false, false
 	case crm.KindAlreadyExists:
-		for _, e := range sent {
-			w.done(p, q, e)
-		}
+		w.record(p, all(store.StateDone, time.Time{}))
 		return 0, false, false
 	case crm.KindAmbiguous:
-		var first time.Duration
+		cs := make([]store.Change, len(sent))
 		for i, e := range sent {
-			at := now.Add(max(w.backoff(e.Attempts), w.amb))
-			if i == 0 {
-				first = at.Sub(now)
-			}
-			if mErr := p.MarkAmbiguous(e.ID, crm.MessageOf(err), at); mErr != nil {
-				w.log.Error("outbox entry not marked ambiguous", "call_key", e.CallKey, "err", mErr)
-				continue
-			}
-			e.State, e.MayExist, e.NextAttemptAt = store.StateAmbiguous, true, at
-			q.update(e)
+			cs[i] = store.Change{ID: e.ID, To: store.StateAmbiguous, LastError: msg, NextAt: now.Add(max(w.backoff(e.Attempts), w.amb))}
 		}
-		return first, false, true
+		w.record(p, cs)
+		return cs[0].NextAt.Sub(now), false, true
 	case crm.KindUnknown, crm.KindTransient, crm.KindAuthExpired:
 	}
 	d := w.backoff(sent[0].Attempts)
-	for _, e := range sent {
-		w.retry(p, q, e, err, now.Add(d))
-	}
+	w.record(p, all(store.StatePending, now.Add(d)))
 	return d, false, true
 }
 
-// itemDone handles one item's result.
-func (w *Worker) itemDone(p *store.Profile, q *queue, e store.Entry, r crm.LogResult) {
+// itemChange is the store change for one item's result.
+func (w *Worker) itemChange(e store.Entry, r crm.LogResult, now time.Time) store.Change {
 	if r.Err == nil {
-		w.done(p, q, e)
-		return
+		return store.Change{ID: e.ID, To: store.StateDone}
 	}
-	now := w.now()
+	msg := crm.MessageOf(r.Err)
 	switch crm.KindOf(r.Err) {
 	case crm.KindAlreadyExists:
-		w.done(p, q, e)
+		return store.Change{ID: e.ID, To: store.StateDone}
 	case crm.KindPermanent, crm.KindStaleReference:
-		w.fail(crm.MessageOf(r.Err), r.Err)
-		w.dead(p, q, e, crm.MessageOf(r.Err))
+		w.fail(msg, r.Err)
+		return store.Change{ID: e.ID, To: store.StateDead, LastError: msg}
 	case crm.KindAmbiguous:
-		at := now.Add(max(w.backoff(e.Attempts), w.amb))
-		if err := p.MarkAmbiguous(e.ID, crm.MessageOf(r.Err), at); err == nil {
-			e.State, e.MayExist, e.NextAttemptAt = store.StateAmbiguous, true, at
-			q.update(e)
-		}
+		return store.Change{ID: e.ID, To: store.StateAmbiguous, LastError: msg, NextAt: now.Add(max(w.backoff(e.Attempts), w.amb))}
 	case crm.KindRateLimited:
 		d := crm.RetryAfterOf(r.Err)
 		if d <= 0 {
 			d = w.rate
 		}
-		w.retry(p, q, e, r.Err, now.Add(d))
+		return store.Change{ID: e.ID, To: store.StatePending, LastError: msg, NextAt: now.Add(d)}
 	case crm.KindUnknown, crm.KindTransient, crm.KindAuthExpired, crm.KindAuthRevoked, crm.KindOffline:
-		w.fail(crm.MessageOf(r.Err), r.Err)
-		w.retry(p, q, e, r.Err, now.Add(w.backoff(e.Attempts)))
+	}
+	w.fail(msg, r.Err)
+	return store.Change{ID: e.ID, To: store.StatePending, LastError: msg, NextAt: now.Add(w.backoff(e.Attempts))}
+}
+
+// record writes a batch's results in one transaction and updates the
+// status. If the transaction fails the entries stay in flight in the
+// store; they are not resent by this worker until the app restarts and
+// the store turns them ambiguous (replayed idempotently), so nothing is
+// lost or duplicated.
+func (w *Worker) record(p *store.Profile, cs []store.Change) {
+	res, err := p.Transition(cs)
+	if err != nil {
+		w.log.Error("outbox results not recorded", "entries", len(cs), "err", err)
+		w.fail("write outbox: "+err.Error(), nil)
+		return
+	}
+	done := 0
+	for i, r := range res {
+		if r.Err != nil {
+			w.log.Error("outbox entry not updated", "seq", cs[i].ID.Seq, "to", cs[i].To.String(), "err", r.Err)
+			continue
+		}
+		switch r.Entry.State {
+		case store.StateDone:
+			done++
+		case store.StateDead:
+			w.deadLettered(r.Entry)
+		case store.StateUnknown, store.StatePending, store.StateInFlight, store.StateAmbiguous:
+		}
+	}
+	if done > 0 {
+		w.mu.Lock()
+		w.st.LastSuccess = w.now()
+		w.st.Pending = max(w.st.Pending-done, 0)
+		w.mu.Unlock()
 	}
 }
 
-func (w *Worker) done(p *store.Profile, q *queue, e store.Entry) {
-	if err := p.MarkDone(e.ID); err != nil {
-		w.log.Error("outbox entry not marked done", "call_key", e.CallKey, "err", err)
-		return
-	}
-	q.remove(e.ID)
-	w.mu.Lock()
-	w.st.LastSuccess = w.now()
-	w.st.Pending = max(w.st.Pending-1, 0)
-	w.mu.Unlock()
-}
-
-func (w *Worker) retry(p *store.Profile, q *queue, e store.Entry, cause error, at time.Time) {
-	if err := p.MarkRetry(e.ID, crm.MessageOf(cause), at); err != nil {
-		w.log.Error("outbox entry not rescheduled", "call_key", e.CallKey, "err", err)
-		return
-	}
-	e.State, e.NextAttemptAt = store.StatePending, at
-	if e.MayExist {
-		e.State = store.StateAmbiguous
-	}
-	q.update(e)
-}
-
-func (w *Worker) dead(p *store.Profile, q *queue, e store.Entry, msg string) {
-	if err := p.MarkDead(e.ID, msg); err != nil {
-		w.log.Error("outbox entry not dead-lettered", "call_key", e.CallKey, "err", err)
-		return
-	}
-	q.remove(e.ID)
+// deadLettered accounts for an entry that was just dead-lettered.
+func (w *Worker) deadLettered(e store.Entry) {
 	w.log.Warn("call log dead-lettered", "call_key", e.CallKey, "agent", e.AgentID)
 	w.mu.Lock()
 	w.st.Dead++

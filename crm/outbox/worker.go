@@ -27,7 +27,7 @@ const (
 // Status is what the UI shows about the outbox.
 type Status struct {
 	Target      string
-	Pending     int       // logs still to deliver (all agents on this PC)
+	Pending     int       // logs still to deliver to this target (all agents on this PC)
 	Dead        int       // dead letters waiting for the agent
 	LastSuccess time.Time // last delivered log
 	LastError   string    // last failure, in the CRM's words
@@ -60,7 +60,7 @@ type Worker struct {
 	st         Status
 	sessions   map[string]crm.Session
 	needSignIn map[string]bool
-	queues     map[string]*queue
+	single     map[string]int // per agent: requests still to send one by one
 	probe      time.Duration
 	counted    time.Time
 }
@@ -112,7 +112,7 @@ func New(db *store.DB, conn crm.Connector, opts ...Option) *Worker {
 		base: DefaultBackoffBase, cap: DefaultBackoffMax, rate: DefaultRateLimitPause, amb: DefaultAmbiguousDelay,
 		poll: DefaultPoll, timeout: DefaultRequestTimeout, now: time.Now,
 		wake: make(chan struct{}, 1), sessions: map[string]crm.Session{}, needSignIn: map[string]bool{},
-		queues: map[string]*queue{}}
+		single: map[string]int{}}
 	for _, o := range opts {
 		o(w)
 	}
@@ -172,9 +172,6 @@ func (w *Worker) Resend(agentID string, id store.EntryID) error {
 	if err := p.Resend(id); err != nil {
 		return err
 	}
-	w.mu.Lock()
-	delete(w.queues, agentID) // re-read: the entry is back in the middle
-	w.mu.Unlock()
 	w.Wake()
 	return nil
 }
@@ -190,18 +187,11 @@ func (w *Worker) Flush(ctx context.Context, agentID string) error {
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
 	for {
-		n := 0
-		for _, st := range []store.EntryState{store.StatePending, store.StateInFlight, store.StateAmbiguous} {
-			es, err := p.Entries(st)
-			if err != nil {
-				return err
-			}
-			for _, e := range es {
-				if e.ID.Target == w.target {
-					n++
-				}
-			}
+		c, err := p.CountTarget(w.target)
+		if err != nil {
+			return err
 		}
+		n := c.Queued
 		if n == 0 {
 			return nil
 		}
@@ -374,9 +364,9 @@ func (w *Worker) changed() {
 	}
 }
 
-// refreshCounts recounts pending and dead entries from the store, at most
-// once per countEvery (counting decodes every queued entry); in between
-// the worker keeps the counts itself.
+// refreshCounts recounts this target's pending and dead entries over every
+// agent from the store's bucket sizes (nothing is decoded), at most once
+// per countEvery; in between the worker keeps the counts itself.
 func (w *Worker) refreshCounts() {
 	w.mu.Lock()
 	now := time.Now()
@@ -396,11 +386,11 @@ func (w *Worker) refreshCounts() {
 		if err != nil {
 			continue
 		}
-		c, err := p.Counts()
+		c, err := p.CountTarget(w.target)
 		if err != nil {
 			continue
 		}
-		pending += c.Queued()
+		pending += c.Queued
 		dead += c.Dead
 	}
 	w.mu.Lock()
