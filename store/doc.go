@@ -1,9 +1,11 @@
 // Package store is the softphone's local database: one bbolt file
 // (softphone.db, mode 0600, in a 0700 directory from DefaultDir) holding a
 // profile per agent (hot desk) with settings, call history, favorites, the
-// contact cache, the CRM outbox and the recordings index, plus machine-level
-// settings such as the shared-PC flag. It implements domain.CallLogger
-// through CallLogger.
+// contact cache, the local contact directory (the embedded CRM of
+// crm/local, indexed by number), the CRM outbox and the recordings index,
+// plus machine-level settings such as the shared-PC flag. It implements
+// domain.CallLogger through CallLogger. The outbox worker moves whole
+// batches in one transaction (NextBatch, Transition).
 //
 // Store is the only package that imports go.etcd.io/bbolt. It imports
 // agent/domain and the standard library, never another adapter (sip, audio,

@@ -25,6 +25,9 @@ var (
 	ErrFavoritesFull = errors.New("favorites list is full")
 	// ErrInvalidNumber means a phone number could not be normalised.
 	ErrInvalidNumber = errors.New("invalid phone number")
+	// ErrInvalidContact means a directory contact lacks its ID or name,
+	// has no phone number or an oversized field.
+	ErrInvalidContact = errors.New("invalid contact")
 	// ErrNotFound means the requested record does not exist.
 	ErrNotFound = errors.New("not found")
 	// ErrBadTransition means an outbox entry is not in a state that allows

@@ -18,7 +18,7 @@ type SecretRemover interface {
 // LogoutPolicy says which personal data Logout wipes on a shared PC.
 type LogoutPolicy struct {
 	WipeHistory    bool // call history and its indexes
-	WipeContacts   bool // the contact cache
+	WipeContacts   bool // the contact cache and the local contact directory
 	WipeRecordings bool // the recordings index and the recording files
 	WipeFavorites  bool
 }
@@ -95,7 +95,7 @@ func (db *DB) Logout(agentID string, policy LogoutPolicy, sec SecretRemover) (Lo
 		wipe = append(wipe, bHistory, bHKey, bHTime, bVMissed, bVIn, bVOut)
 	}
 	if policy.WipeContacts {
-		wipe = append(wipe, bContacts)
+		wipe = append(wipe, bContacts, bDirectory, bDirPhone)
 	}
 	if policy.WipeRecordings {
 		wipe = append(wipe, bRecordings)

@@ -22,13 +22,17 @@ import (
 //	  vmissed/ vin/ vout/ seq -> nil            (view indexes)
 //	  favorites/ number -> JSON Favorite
 //	  contacts/  number -> JSON CachedContacts
+//	  directory/ contactID -> JSON DirectoryContact  (local contact directory)
+//	  dirphone/  number|0|contactID -> nil         (its phone index)
 //	  recordings/ callKey -> JSON Recording
 //	  outbox/<target>/
 //	    active/ seq -> JSON Entry  (pending, in flight, ambiguous)
 //	    dead/   seq -> JSON Entry
 //	    done/   seq -> JSON Entry
 //
-// Version 1 had only settings and history (no indexes).
+// Version 1 had only settings and history (no indexes). The directory
+// buckets were added in version 2 without a migration: Open creates
+// missing profile buckets in every profile, and older builds ignore them.
 
 const schemaVersion uint64 = 2
 
@@ -47,6 +51,8 @@ var (
 	bVOut       = []byte("vout")
 	bFavorites  = []byte("favorites")
 	bContacts   = []byte("contacts")
+	bDirectory  = []byte("directory")
+	bDirPhone   = []byte("dirphone")
 	bRecordings = []byte("recordings")
 	bOutbox     = []byte("outbox")
 	bActive     = []byte("active")
@@ -54,7 +60,7 @@ var (
 	bDone       = []byte("done")
 
 	profileBuckets = [][]byte{bSettings, bHistory, bHKey, bHTime, bVMissed, bVIn, bVOut,
-		bFavorites, bContacts, bRecordings, bOutbox}
+		bFavorites, bContacts, bDirectory, bDirPhone, bRecordings, bOutbox}
 )
 
 // migration moves the database from version to-1 to version to. All
