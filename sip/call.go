@@ -109,7 +109,9 @@ func (e *Engine) setSIPCallID(c *call, id string) {
 func (e *Engine) removeCall(c *call) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	delete(e.calls, c.id)
+	if e.calls[c.id] == c {
+		delete(e.calls, c.id) // not when a replacing dialog took the id over
+	}
 	c.mu.Lock()
 	sid := c.sipCallID
 	c.mu.Unlock()
@@ -264,6 +266,22 @@ func (e *Engine) middleware(next sipgo.RequestHandler) sipgo.RequestHandler {
 		case sip.INVITE:
 			to := req.To()
 			if to == nil || !to.Params.Has("tag") {
+				if h := req.GetHeader("Replaces"); h != nil {
+					// RFC 3891: a dialog of ours is being replaced (we are
+					// the transfer target). Knowing the dialog's Call-ID
+					// and both tags is the credential: the transferee
+					// comes straight from its own address.
+					if _, why := e.replaced(h.Value()); why != "" {
+						e.log.Info("invite with replaces refused", "reason", why)
+						_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist", nil))
+						return
+					}
+					if req.Recipient.User != e.acct.User {
+						_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusForbidden, "Forbidden", nil))
+						return
+					}
+					break
+				}
 				if reason := e.refuseInvite(req); reason != "" {
 					e.log.Warn("inbound invite refused", "reason", reason, "source", req.Source())
 					_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusForbidden, "Forbidden", nil))
@@ -278,6 +296,11 @@ func (e *Engine) middleware(next sipgo.RequestHandler) sipgo.RequestHandler {
 				if changed {
 					e.post(domain.RemoteHold{ID: c.id, On: held})
 				}
+			}
+		case sip.INFO:
+			if c := e.callBySIPID(callIDOf(req)); c != nil {
+				e.readInfo(c, req, tx)
+				return
 			}
 		case sip.REFER:
 			// We do not let the far end transfer the agent's calls: refuse
@@ -318,6 +341,10 @@ func (e *Engine) refuseInvite(req *sip.Request) string {
 // middleware. It blocks for the call's life: diago hangs up when it
 // returns.
 func (e *Engine) serveInbound(d *diago.DialogServerSession) {
+	if h := d.InviteRequest.GetHeader("Replaces"); h != nil {
+		e.serveReplacing(d, h.Value())
+		return
+	}
 	c := newCall(domain.NewCallID(), true)
 	c.srv = d
 	c.sipCallID = callIDOf(d.InviteRequest)
@@ -385,6 +412,8 @@ func (e *Engine) callLoop(c *call, ctx context.Context, d sessionOps, log interf
 			if local {
 				return
 			}
+		case <-e.ctx.Done():
+			return // engine closed: Close has hung up (or tried to)
 		case <-ctx.Done():
 			c.mu.Lock()
 			local := c.localEnd
@@ -610,7 +639,8 @@ func (c *call) session() sessionOps {
 	return c.srv
 }
 
-// SendDTMF sends digits as RFC 4733 telephone events.
+// SendDTMF sends digits as RFC 4733 telephone events, or as SIP INFO
+// requests when the account says so (Account.DTMF).
 func (e *Engine) SendDTMF(id domain.CallID, digits string) error {
 	if !domain.ValidDTMF(digits) {
 		return fmt.Errorf("%w: dtmf %q", ErrBadTarget, digits)
@@ -618,6 +648,19 @@ func (e *Engine) SendDTMF(id domain.CallID, digits string) error {
 	c, err := e.call(id)
 	if err != nil {
 		return err
+	}
+	if e.acct.DTMF == DTMFInfo {
+		c.mu.Lock()
+		answered := c.answered
+		c.mu.Unlock()
+		if !answered {
+			return fmt.Errorf("%w: dtmf before answer", ErrCallState)
+		}
+		return c.do(func() {
+			if err := e.infoDigits(c, strings.ToUpper(digits)); err != nil {
+				e.log.Warn("dtmf failed", "call_id", string(id), "error", err)
+			}
+		})
 	}
 	c.mu.Lock()
 	m := c.media

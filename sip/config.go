@@ -72,9 +72,16 @@ type Account struct {
 	Domain string
 	// Registrar is "host:port" of the registrar; Domain when empty.
 	Registrar string
+	// SecondaryRegistrar is an optional "host:port" of a registrar to fail
+	// over to when Registrar does not answer (timeout, network error,
+	// 5xx); it serves the same domain. Calls are then routed through it.
+	SecondaryRegistrar string
 	// OutboundProxy is an optional "host:port" every request is routed
 	// through (a loose Route header).
 	OutboundProxy string
+	// STUNServer is an optional "host[:port]" (default port 3478) asked at
+	// Start for the public IPv4 address advertised in SDP (behind NAT).
+	STUNServer string
 	// Transport is UDP (default) or TCP; TLS is refused with ErrUnsupported.
 	Transport Transport
 	// CAFile is a custom CA for TLS (with the system roots); reserved for
@@ -85,6 +92,9 @@ type Account struct {
 	SRTP SRTPMode
 	// Codecs in order of preference: "PCMU", "PCMA" (default both).
 	Codecs []string
+	// DTMF is how digits are sent: RFC 4733 (default) or SIP INFO as a
+	// fallback for PBXs without telephone-event. Both are always received.
+	DTMF DTMFMode
 	// Expiry is the registration lifetime asked for (default 300 s).
 	Expiry time.Duration
 	// AllowDirectCalls accepts INVITEs that do not come from the registrar
@@ -123,7 +133,7 @@ func (a Account) validate() ([]media.Codec, error) {
 	if a.Domain == "" || strings.ContainsAny(a.Domain, "@;<> \t\r\n") {
 		return nil, fmt.Errorf("%w: domain %q", ErrInvalidAccount, a.Domain)
 	}
-	for _, hp := range []string{a.registrar(), a.OutboundProxy} {
+	for _, hp := range []string{a.registrar(), a.SecondaryRegistrar, a.OutboundProxy} {
 		if hp == "" {
 			continue
 		}
@@ -148,6 +158,9 @@ func (a Account) validate() ([]media.Codec, error) {
 		return nil, fmt.Errorf("%w: srtp %s", ErrUnsupported, a.SRTP)
 	default:
 		return nil, fmt.Errorf("%w: srtp mode %d", ErrInvalidAccount, a.SRTP)
+	}
+	if a.DTMF > DTMFInfo {
+		return nil, fmt.Errorf("%w: dtmf mode %d", ErrInvalidAccount, a.DTMF)
 	}
 	if a.Expiry < 0 {
 		return nil, fmt.Errorf("%w: negative expiry", ErrInvalidAccount)

@@ -28,8 +28,34 @@
 //   - SIP INFO is never received and the far end's REFER is mishandled: a
 //     server middleware sees every request first; it refuses ghost INVITEs
 //     (not from the registrar or outbound proxy, or not for our user),
-//     tracks far-end hold from re-INVITE SDP, and refuses REFER from the
-//     far end cleanly (403) so the call stays up.
+//     tracks far-end hold from re-INVITE SDP, answers in-dialog INFO DTMF
+//     (application/dtmf-relay and application/dtmf) with 200 and reports
+//     the digit to the WithDTMFHandler function, and refuses REFER from
+//     the far end cleanly (403) so the call stays up. Account.DTMF =
+//     DTMFInfo sends digits as INFO requests of our own in the dialog.
+//   - An INVITE with Replaces (we are the target of an attended transfer)
+//     would ring as a new call: the middleware checks it names one of our
+//     connected dialogs (Call-ID, to-tag = our tag, from-tag = theirs;
+//     else 481, without ringing), the new dialog is answered at once, the
+//     replaced one gets BYE, and the call carries on under the same
+//     domain.CallID (the audio engine re-attaches when the old streams
+//     end). A matching Replaces is accepted from any source address: the
+//     dialog identifiers are its credential. As transferor, the Refer-To
+//     carries our consult dialog's Replaces, escaped.
+//   - NAT: while registered a keep-alive runs (WithKeepAlive, default
+//     25 s): OPTIONS to the registrar on UDP, a double CRLF on the TCP/TLS
+//     connection (RFC 5626); a failed keep-alive re-registers at once.
+//     Requests carry rport (sipgo client NAT mode) and UDP requests leave
+//     from the listening socket; RTP is symmetric (one socket per call,
+//     sent from the port we advertise). Account.STUNServer asks a STUN
+//     server (our own minimal RFC 5389 client) for the address put in SDP.
+//     Note: diago v0.31.0 drops that external address in its own
+//     re-INVITEs (hold); behind a real NAT hold may then advertise the
+//     local address.
+//   - Account.SecondaryRegistrar: when the registrar does not answer
+//     (timeout, network error, 5xx, not a credentials refusal) the next
+//     attempt goes to the other registrar at once; while registered
+//     through the secondary, calls are routed through it (Route header).
 //   - The RTCP round-trip time is bogus: CallStats reports RTT 0 (unknown);
 //     packets, loss and jitter are counted on the received packets.
 //

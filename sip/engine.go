@@ -37,6 +37,12 @@ func WithRetryBackoff(first, longest time.Duration) Option {
 	return func(e *Engine) { e.backoffMin, e.backoffMax = first, longest }
 }
 
+// WithKeepAlive sets the NAT keep-alive interval while registered (default
+// 25 s; 0 turns it off): an OPTIONS request to the registrar on UDP, a
+// double CRLF on the TCP/TLS connection (RFC 5626). A keep-alive that
+// fails triggers an immediate re-registration (which may fail over).
+func WithKeepAlive(d time.Duration) Option { return func(e *Engine) { e.keepAlive = d } }
+
 // WithTransferTimeout bounds the wait for the final NOTIFY of a transfer
 // (default 30 s).
 func WithTransferTimeout(d time.Duration) Option { return func(e *Engine) { e.transferTimeout = d } }
@@ -48,12 +54,14 @@ type Engine struct {
 	codecs   []media.Codec
 	password func() (string, error)
 	log      *slog.Logger
+	onDTMF   func(id domain.CallID, digit string)
 
 	bindHost        string
 	regTimeout      time.Duration
 	backoffMin      time.Duration
 	backoffMax      time.Duration
 	transferTimeout time.Duration
+	keepAlive       time.Duration
 
 	sinkMu sync.Mutex
 	sink   domain.EventSink
@@ -94,7 +102,8 @@ func New(acct Account, password func() (string, error), opts ...Option) (*Engine
 		acct: acct, codecs: codecs, password: password, log: slog.Default(),
 		bindHost: "0.0.0.0", regTimeout: 10 * time.Second,
 		backoffMin: 2 * time.Second, backoffMax: 5 * time.Minute, transferTimeout: 30 * time.Second,
-		calls: map[domain.CallID]*call{}, byCallID: map[string]*call{},
+		keepAlive: 25 * time.Second,
+		calls:     map[domain.CallID]*call{}, byCallID: map[string]*call{},
 	}
 	for _, o := range opts {
 		o(e)
@@ -159,7 +168,7 @@ func (e *Engine) Start(ctx context.Context) error {
 // inbound INVITE may come from.
 func (e *Engine) resolveTrusted() (map[string]bool, error) {
 	out := map[string]bool{}
-	for _, hp := range []string{e.acct.registrar(), e.acct.OutboundProxy} {
+	for _, hp := range []string{e.acct.registrar(), e.acct.SecondaryRegistrar, e.acct.OutboundProxy} {
 		if hp == "" {
 			continue
 		}
@@ -190,6 +199,16 @@ func (e *Engine) listen(parent context.Context) error {
 	}
 	ctx, cancel := context.WithCancel(parent)
 	tr := diago.Transport{Transport: e.acct.transport(), BindHost: e.bindHost, BindPort: port}
+	if e.acct.STUNServer != "" {
+		ip, err := stunMappedIP(e.bindHost, e.acct.STUNServer, 3*time.Second)
+		if err != nil {
+			// Not fatal: calls still work where no NAT is in the way.
+			e.log.Warn("stun failed: advertising the local address", "error", err)
+		} else {
+			tr.MediaExternalIP = ip
+			e.log.Info("stun mapped address for media", "ip", ip.String())
+		}
+	}
 	dg := diago.NewDiago(ua,
 		diago.WithLogger(e.log.With("lib", "diago")),
 		diago.WithTransport(tr),
@@ -205,8 +224,14 @@ func (e *Engine) listen(parent context.Context) error {
 	if ip := net.ParseIP(contactHost); ip == nil || ip.IsUnspecified() {
 		contactHost = localIPFor(e.acct.registrar())
 	}
-	client, err := sipgo.NewClient(ua, sipgo.WithClientNAT(), sipgo.WithClientHostname(contactHost),
-		sipgo.WithClientConnectionAddr(net.JoinHostPort(contactHost, strconv.Itoa(port))))
+	copts := []sipgo.ClientOption{sipgo.WithClientNAT(), sipgo.WithClientHostname(contactHost)}
+	if e.acct.transport() == "udp" {
+		// Requests leave from the listening socket, so replies and NAT
+		// bindings come back to it. A TCP/TLS dial cannot bind the
+		// listening port (EADDRINUSE): it uses an ephemeral one.
+		copts = append(copts, sipgo.WithClientConnectionAddr(net.JoinHostPort(contactHost, strconv.Itoa(port))))
+	}
+	client, err := sipgo.NewClient(ua, copts...)
 	if err != nil {
 		cancel()
 		_ = ua.Close()
@@ -301,10 +326,17 @@ func (e *Engine) aor() sip.Uri {
 	return sip.Uri{Scheme: "sip", User: e.acct.User, Host: h, Port: p}
 }
 
-// routeHeaders returns the Route header for the outbound proxy, if any.
+// routeHeaders returns the Route header for the outbound proxy, or for
+// the secondary registrar while registered through it, if any.
 func (e *Engine) routeHeaders() []sip.Header {
-	if e.acct.OutboundProxy == "" {
+	via := e.acct.OutboundProxy
+	if via == "" && e.reg != nil {
+		if a := e.reg.active(); a != e.acct.registrar() {
+			via = a
+		}
+	}
+	if via == "" {
 		return nil
 	}
-	return []sip.Header{sip.NewHeader("Route", "<sip:"+withPort(e.acct.OutboundProxy)+";lr>")}
+	return []sip.Header{sip.NewHeader("Route", "<sip:"+withPort(via)+";lr>")}
 }

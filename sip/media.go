@@ -36,7 +36,8 @@ func (e *Engine) attachMedia(c *call, dm *diago.DialogMedia) error {
 		return fmt.Errorf("%w: negotiated codec %s", ErrUnsupported, codec.Name)
 	}
 	m := &callMedia{codec: codec, rtpR: dm.RTPPacketReader, rtpW: dm.RTPPacketWriter}
-	m.rx = &rxReader{m: m, buf: make([]byte, media.RTPBufSize)}
+	m.rx = &rxReader{m: m, buf: make([]byte, media.RTPBufSize),
+		onDigit: func(d string) { e.dtmfReceived(c.id, d) }}
 	m.tx = &txWriter{m: m}
 	c.mu.Lock()
 	c.media = m
@@ -66,6 +67,10 @@ type rxReader struct {
 	mu      sync.Mutex
 	buf     []byte
 	pending []byte
+
+	onDigit   func(string)
+	lastEvTS  uint32
+	haveEvent bool
 
 	stats rxStats
 }
@@ -121,7 +126,17 @@ func (r *rxReader) Read(p []byte) (int, error) {
 		}
 		h := r.m.rtpR.PacketHeader
 		if h.PayloadType != r.m.codec.PayloadType {
-			continue // telephone-event or comfort noise
+			if h.PayloadType == media.CodecTelephoneEvent8000.PayloadType && n >= 4 {
+				// RFC 4733: one event spans packets with the same
+				// timestamp; report it once.
+				if !r.haveEvent || h.Timestamp != r.lastEvTS {
+					r.haveEvent, r.lastEvTS = true, h.Timestamp
+					if d := eventDigit(r.buf[0]); d != "" && r.onDigit != nil {
+						r.onDigit(d)
+					}
+				}
+			}
+			continue // never decoded as audio (comfort noise too)
 		}
 		r.stats.add(h.SequenceNumber, h.Timestamp, int(r.m.codec.SampleRate), time.Now())
 		out := make([]byte, 2*n)

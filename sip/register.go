@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"strconv"
@@ -41,15 +42,47 @@ type registrar struct {
 	cseq   uint32
 	tag    string
 
-	mu    sync.Mutex
-	state domain.RegState
+	mu      sync.Mutex
+	state   domain.RegState
+	target  int // index into targets: the registrar in use
+	targets []string
+}
+
+// active is the registrar in use ("host:port").
+func (r *registrar) active() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.targets[r.target]
+}
+
+// failOver switches to the other registrar when the failure is one
+// another registrar could fix (no answer, network, 5xx; not credentials).
+func (r *registrar) failOver(err error) bool {
+	if len(r.targets) < 2 {
+		return false
+	}
+	var re *regError
+	if errors.As(err, &re) && re.Code < 500 && re.Code != 408 {
+		return false
+	}
+	r.mu.Lock()
+	r.target = (r.target + 1) % len(r.targets)
+	to := r.targets[r.target]
+	r.mu.Unlock()
+	r.e.log.Warn("registrar failover", "to", to, "error", err)
+	return true
 }
 
 func newRegistrar(e *Engine) *registrar {
-	return &registrar{
+	r := &registrar{
 		e: e, cmds: make(chan regCmd, 8), done: make(chan struct{}),
 		callID: sip.GenerateTagN(24), tag: sip.GenerateTagN(12), cseq: 1,
+		targets: []string{e.acct.registrar()},
 	}
+	if e.acct.SecondaryRegistrar != "" {
+		r.targets = append(r.targets, withPort(e.acct.SecondaryRegistrar))
+	}
+	return r
 }
 
 // State is the last registration state reported.
@@ -106,6 +139,9 @@ func (r *registrar) run(ctx context.Context) {
 			r.report(domain.RegRegistering, "")
 		}
 		granted, err := r.register(ctx, r.e.acct.Expiry)
+		if err != nil && r.failOver(err) {
+			granted, err = r.register(ctx, r.e.acct.Expiry)
+		}
 		if err != nil {
 			registered = false
 			failures++
@@ -119,10 +155,23 @@ func (r *registrar) run(ctx context.Context) {
 		r.report(domain.RegRegistered, "")
 		timer = time.After(refreshIn(granted))
 	}
+	var keepAlive <-chan time.Time
+	if r.e.keepAlive > 0 {
+		t := time.NewTicker(r.e.keepAlive)
+		defer t.Stop()
+		keepAlive = t.C
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-keepAlive:
+			if want && registered {
+				if err := r.keepAlive(ctx); err != nil {
+					r.e.log.Warn("keep-alive failed, registering again", "error", err)
+					attempt()
+				}
+			}
 		case <-timer:
 			timer = nil
 			if want {
@@ -222,7 +271,7 @@ func (r *registrar) register(ctx context.Context, expiry time.Duration) (time.Du
 		req.AppendHeader(h)
 	}
 	if e.acct.OutboundProxy == "" {
-		req.SetDestination(e.acct.registrar())
+		req.SetDestination(r.active())
 	}
 
 	tctx, cancel := context.WithTimeout(ctx, e.regTimeout)
@@ -355,4 +404,48 @@ func (e *Engine) Reregister() error {
 		return err
 	}
 	return e.reg.send(regCmdRefresh)
+}
+
+// keepAlive keeps the NAT binding to the registrar (or outbound proxy)
+// open: a double CRLF on the TCP/TLS connection (RFC 5626 4.4.1), an
+// OPTIONS request on UDP. An error means the path is gone.
+func (r *registrar) keepAlive(ctx context.Context) error {
+	e := r.e
+	dest := r.active()
+	if e.acct.OutboundProxy != "" {
+		dest = withPort(e.acct.OutboundProxy)
+	}
+	if e.acct.Transport == TransportTCP || e.acct.Transport == TransportTLS {
+		addr, err := net.ResolveTCPAddr("tcp", dest)
+		if err != nil {
+			return err
+		}
+		conn, err := e.ua.TransportLayer().GetConnection(e.acct.transport(), addr.String())
+		if err != nil {
+			return fmt.Errorf("no connection to %s: %w", dest, err)
+		}
+		w, ok := conn.(io.Writer)
+		if !ok {
+			return fmt.Errorf("connection to %s cannot write raw bytes", dest)
+		}
+		_, err = w.Write([]byte("\r\n\r\n"))
+		return err
+	}
+	host, port := splitHostPort(dest)
+	req := sip.NewRequest(sip.OPTIONS, sip.Uri{Scheme: "sip", Host: host, Port: port})
+	req.SetTransport(strings.ToUpper(e.acct.transport()))
+	from := &sip.FromHeader{Address: e.aor(), Params: sip.NewParams()}
+	from.Params.Add("tag", sip.GenerateTagN(12))
+	req.AppendHeader(from)
+	req.AppendHeader(&sip.ToHeader{Address: sip.Uri{Scheme: "sip", Host: host, Port: port}, Params: sip.NewParams()})
+	req.SetDestination(dest)
+	tctx, cancel := context.WithTimeout(ctx, e.regTimeout)
+	defer cancel()
+	res, err := e.client.Do(tctx, req)
+	if err != nil {
+		return err
+	}
+	// Any answer (even 404 or 405) proves the path is open.
+	_ = res
+	return nil
 }
