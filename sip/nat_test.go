@@ -243,7 +243,11 @@ func TestSTUNResponseParsing(t *testing.T) {
 	tx := []byte("0123456789ab")
 	good := []byte{0x01, 0x01, 0, 12, 0x21, 0x12, 0xA4, 0x42}
 	good = append(good, tx...)
-	good = append(good, 0x00, 0x20, 0, 8, 0, 1, 0x21^0x13, 0x12^0x88, 0x21^10, 0x12^0, 0xA4^0, 0x42^7)
+	attr := []byte{0x00, 0x20, 0, 8, 0, 1, 0x13, 0x88, 10, 0, 0, 7} // port 5000, 10.0.0.7
+	for i, k := range []byte{0x21, 0x12, 0x21, 0x12, 0xA4, 0x42} {
+		attr[6+i] ^= k // xor with the magic cookie
+	}
+	good = append(good, attr...)
 	ip, err := parseBindingResponse(good, tx)
 	if err != nil || !ip.Equal(net.IPv4(10, 0, 0, 7)) {
 		t.Errorf("good response: %v %v", ip, err)
