@@ -1,22 +1,30 @@
 // Package local is the embedded default CRM: a local contact directory
 // (imported from CSV and vCard files) that gives caller ID, search and an
-// in-app screen pop when no external CRM is configured. With it, call logs
-// are kept only in the store's history: the app builds its call logger with
-// no CRM target, so nothing is queued for delivery.
+// in-app screen pop when no external CRM is configured.
 //
-// The contacts are kept through a Backend. The store has no directory API
-// yet (its contact cache is keyed by number and cannot be listed, and the
-// profile settings are one blob owned by the UI), so the durable
-// store-backed Backend waits for the store API proposed in the CRM issue's
-// report; until then cmd cannot persist an imported directory.
+// The contacts are kept through a Backend: StoreBackend keeps each agent's
+// directory in that agent's store profile (durable, per hot-desk agent);
+// SetBackend switches to the signed-in agent's directory. Lookups are
+// answered from an in-memory index of the loaded directory.
 //
-// It imports crm and agent/domain; never agent, store, ui, sip or audio.
+// Call logs: with the local CRM, the call logs are kept locally in the
+// store's call history, which is this CRM's activity log. The store keeps
+// exactly one history record per call key (it is idempotent), and each
+// log names the local contact it was matched to (CallLog.Matches and
+// RecordID carry the LocalContact record), so a contact's calls are the
+// history records with its ID. The app builds its call logger with no
+// CRM target, so nothing is queued for delivery elsewhere.
+//
+// It imports crm, store (StoreBackend) and agent/domain; never agent, ui,
+// sip or audio.
 //
 // # Concurrency contract
 //
 // A Directory is safe for concurrent use. Lookup posts CallerMatched from
 // its own goroutine; the pop callbacks run on a fresh goroutine and must
-// hand their work to the UI (fyne.Do).
+// hand their work to the UI (fyne.Do). Add, the imports and SetBackend
+// write the backend (the store: an fsynced transaction), so call them off
+// the UI goroutine.
 package local
 
 import (
@@ -98,6 +106,20 @@ func New(be Backend, norm *crm.Normalizer, opts ...Option) (*Directory, error) {
 	}
 	d.setLocked(cs)
 	return d, nil
+}
+
+// SetBackend switches the directory to be (the signed-in agent's store
+// profile) and loads it; on error the directory is unchanged.
+func (d *Directory) SetBackend(be Backend) error {
+	cs, err := be.Load()
+	if err != nil {
+		return fmt.Errorf("load local directory: %w", err)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.be, d.next = be, 0
+	d.setLocked(cs)
+	return nil
 }
 
 func (d *Directory) setLocked(cs []Contact) {
