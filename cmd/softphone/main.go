@@ -1,8 +1,14 @@
-// Command softphone is the agent desktop: it wires the adapters to the core
-// and starts the window (or, with -headless, runs the core alone and prints
-// its state changes as JSON lines, for automation and end-to-end tests).
+// Command softphone is the agent desktop. It hands desktop verbs and links
+// (softphone call NUMBER, answer, hangup, status, tel:/sip:/callto: links)
+// to a running instance, or builds the application with app.Build (a real
+// account from the configuration file, or demo mode with the built-in demo
+// PBX when none is configured) and starts the window (or, with -headless,
+// prints the core's state changes as JSON lines, for automation and
+// end-to-end tests).
 //
-// This is the only package that knows every concrete type.
+// This is the only package besides app that knows every concrete type; it
+// implements the desk's data sources (sources.go) over the store and the
+// keyring.
 package main
 
 import (
@@ -17,11 +23,17 @@ import (
 	"os/signal"
 	"runtime/pprof"
 	"strings"
+	"sync"
 	"syscall"
+	"time"
 
 	"github.com/callcentre/softphone/agent"
 	"github.com/callcentre/softphone/agent/domain"
-	"github.com/callcentre/softphone/ui"
+	"github.com/callcentre/softphone/app"
+	"github.com/callcentre/softphone/control"
+	"github.com/callcentre/softphone/desktop"
+	"github.com/callcentre/softphone/secrets"
+	"github.com/callcentre/softphone/store"
 )
 
 var version = "dev"
@@ -29,7 +41,7 @@ var version = "dev"
 const appID = "io.callcentre.softphone"
 
 func main() {
-	if err := run(os.Args[1:], os.Stdout); err != nil {
+	if err := run(os.Args[1:], os.Stdin, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "softphone:", err)
 		os.Exit(1)
 	}
@@ -45,10 +57,22 @@ type options struct {
 	tray        bool
 	closeToTray bool
 	onTop       bool
+	config      string
+	dataDir     string
+	demo        bool
+	control     string
+	setPassword bool
 }
 
-func run(args []string, stdout io.Writer) error {
+// sendTimeout bounds a request to the running instance.
+const sendTimeout = 5 * time.Second
+
+func run(args []string, stdin io.Reader, stdout io.Writer) error {
 	fs := flag.NewFlagSet("softphone", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: softphone [flags] [call NUMBER | answer | hangup | status | tel:/sip:/callto: link]\n")
+		fs.PrintDefaults()
+	}
 	var o options
 	fs.BoolVar(&o.headless, "headless", false, "run without a window; print state changes as JSON lines on stdout")
 	fs.StringVar(&o.agentID, "agent", "", "sign this agent in at start")
@@ -58,6 +82,11 @@ func run(args []string, stdout io.Writer) error {
 	fs.BoolVar(&o.tray, "tray", true, "show a system-tray icon with the status and quick actions")
 	fs.BoolVar(&o.closeToTray, "close-to-tray", false, "closing the window hides it to the tray instead of quitting")
 	fs.BoolVar(&o.onTop, "on-top", false, "keep the window above other windows")
+	fs.StringVar(&o.config, "config", "", "account configuration file (default <user config dir>/"+configFileName+"; none: demo mode)")
+	fs.StringVar(&o.dataDir, "data", "", "data directory (default: the configuration's data_dir, else the user data directory)")
+	fs.BoolVar(&o.demo, "demo", false, "demo mode (the built-in demo PBX) even when an account is configured")
+	fs.StringVar(&o.control, "control", "", `control API address on loopback (default: the configuration's, else `+control.DefaultAddr+`); "off" disables it`)
+	fs.BoolVar(&o.setPassword, "set-password", false, "read the configured account's SIP password from standard input, store it in the OS keyring and exit")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (diagnostics)")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
@@ -66,6 +95,63 @@ func run(args []string, stdout io.Writer) error {
 	if *showVersion {
 		fmt.Fprintln(stdout, "softphone", version)
 		return nil
+	}
+	level := slog.LevelInfo
+	if o.verbose {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+
+	// Desktop verbs and links go to the running instance first.
+	req, isReq, err := desktop.ParseArgs(fs.Args())
+	if err != nil {
+		return err
+	}
+	if !isReq && fs.NArg() > 0 {
+		return fmt.Errorf("unknown argument %q (see softphone -h)", fs.Arg(0))
+	}
+	sock, err := desktop.SocketPath()
+	if err != nil {
+		return err
+	}
+	var pendingDial string
+	if isReq {
+		res, err := desktop.Send(sock, req, sendTimeout)
+		switch {
+		case err == nil:
+			fmt.Fprintln(stdout, res.Message)
+			if !res.OK {
+				return errors.New(res.Message)
+			}
+			return nil
+		case errors.Is(err, desktop.ErrNotRunning) && req.Verb == desktop.VerbDial:
+			pendingDial = req.Target // start, then dial once signed in
+		case errors.Is(err, desktop.ErrNotRunning):
+			return errNotRunning
+		default:
+			return err
+		}
+	} else if !o.setPassword {
+		// A plain second launch: the running instance stays the one.
+		if res, err := desktop.Send(sock, desktop.Request{Verb: desktop.VerbStatus}, sendTimeout); err == nil {
+			fmt.Fprintln(stdout, "softphone is already running:", res.Message)
+			return nil
+		}
+	}
+
+	path, explicit := o.config, o.config != ""
+	if !explicit {
+		if path, err = defaultConfigPath(); err != nil {
+			return err
+		}
+	}
+	cfg, err := loadConfig(path, explicit)
+	if err != nil {
+		return err
+	}
+	sec := secrets.New(secrets.WithLogger(log))
+	if o.setPassword {
+		return setPassword(cfg, sec, stdin, stdout)
 	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
@@ -80,53 +166,103 @@ func run(args []string, stdout io.Writer) error {
 			_ = f.Close() // the profile is diagnostics only
 		}()
 	}
-	level := slog.LevelInfo
-	if o.verbose {
-		level = slog.LevelDebug
-	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
-	// ---- Adapter wiring --------------------------------------------------
-	// The SIP, audio, store, CRM and secrets adapters are wired here as they
-	// land, and nowhere else:
-	//   ports:  agent.Ports{Telephony: sip, Media: audio, CallLog: store.CallLogger, Directory: crm}
-	//           (each adapter's Attach(core) after agent.New)
-	//   uiOpts: ui.WithAccounts (secrets + store profile + provisioning),
-	//           ui.WithLibrary (store.Profile favorites/history), ui.WithFinder (crm search),
-	//           ui.WithAudio and ui.WithAnnouncements (audio), ui.WithStats (sip CallStats),
-	//           ui.WithSync (crm outbox), ui.WithSettings (store settings), ui.WithDiagnostics.
-	// Until then the core runs without them and says so clearly: a sign-in
-	// reports that no phone account is configured.
-	ports := agent.Ports{}
-	var uiOpts []ui.Option
-	// ---- end of adapter wiring ------------------------------------------
-
-	core := agent.New(ports, agent.WithLogger(log))
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
-	ran := make(chan error, 1)
-	go func() { ran <- core.Run(ctx) }()
-
-	cfg := domain.DefaultConfig()
+	a, dataDir, err := build(ctx, o, cfg, sec, log)
+	if errors.Is(err, desktop.ErrAlreadyRunning) || errors.Is(err, store.ErrAlreadyRunning) {
+		fmt.Fprintln(stdout, "softphone is already running")
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := a.Close(); err != nil {
+			log.Error("shutdown", "err", err)
+		}
+	}()
+	if cfg.SharedPC != nil {
+		if err := a.Store.PutMachineSettings(store.MachineSettings{Shared: *cfg.SharedPC}); err != nil {
+			return err
+		}
+	}
+	if a.Demo {
+		log.Info("demo mode: the built-in demo PBX is the phone system", "pbx", a.PBX.Addr())
+	}
+	if a.Control != nil {
+		log.Info("control api listening", "addr", a.ControlAddr)
+	}
+	if pendingDial != "" {
+		stop := dialWhenReady(ctx, a.Agent, pendingDial, log)
+		defer stop()
+	}
 	if id := strings.TrimSpace(o.agentID); id != "" {
-		if err := core.Login(domain.AgentInfo{ID: id}, cfg); err != nil {
+		if err := a.Agent.Login(domain.AgentInfo{ID: id}, a.AgentConfig); err != nil {
 			return err
 		}
 	}
 	if o.headless {
-		stop := core.Watch(ctx, printJSON(stdout, log))
+		stop := a.Agent.Watch(ctx, printJSON(stdout, log))
 		<-ctx.Done()
 		stop()
-		return <-ran
+		return nil
 	}
-	if err := runWindow(ctx, core, cfg, uiOpts, o, stdout, log); err != nil {
+	src, err := newSources(a.Store, a.Agent, sec, a.AgentConfig, dataDir, log)
+	if err != nil {
 		return err
 	}
-	cancel()
-	if err := <-ran; err != nil && !errors.Is(err, context.Canceled) {
-		return err
+	return runWindow(ctx, a, src, o, stdout, log)
+}
+
+// build runs app.Build with the account of the configuration (or demo
+// mode) and returns the app and its data directory.
+func build(ctx context.Context, o options, cfg configFile, sec *secrets.Store, log *slog.Logger) (*app.App, string, error) {
+	dir := o.dataDir
+	if dir == "" {
+		dir = cfg.DataDir
 	}
-	return nil
+	if dir == "" {
+		d, err := store.DefaultDir()
+		if err != nil {
+			return nil, "", fmt.Errorf("data directory: %w", err)
+		}
+		dir = d
+	}
+	bc := app.Config{
+		DataDir: dir, Demo: o.demo || cfg.Account == nil, Secrets: sec, Logger: log,
+		ControlAddr: cfg.ControlAddr, AllowedOrigins: cfg.AllowedOrigins,
+	}
+	if o.control != "" {
+		bc.ControlAddr = o.control
+	}
+	if !bc.Demo {
+		acct, err := cfg.Account.sipAccount()
+		if err != nil {
+			return nil, "", err
+		}
+		bc.Account = &acct
+		bc.Password = passwordFromKeyring(sec, acct)
+	}
+	a, err := app.Build(ctx, bc)
+	return a, dir, err
+}
+
+// dialWhenReady dials target once an agent is signed in and registered
+// (a link clicked while nothing was running).
+func dialWhenReady(ctx context.Context, core *agent.Agent, target string, log *slog.Logger) (stop func()) {
+	var once sync.Once
+	return core.Watch(ctx, func(agent.Notify) {
+		st := core.Snapshot()
+		if !st.SignedIn() || st.Registration.State != domain.RegRegistered {
+			return
+		}
+		once.Do(func() {
+			if _, err := core.Dial(target); err != nil {
+				log.Error("dial the link", "err", err)
+			}
+		})
+	})
 }
 
 // printJSON writes each notification as one JSON line.

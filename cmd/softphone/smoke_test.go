@@ -8,10 +8,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"image"
+	"image/color"
 	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,6 +23,7 @@ import (
 
 	"github.com/callcentre/softphone/agent"
 	"github.com/callcentre/softphone/agent/domain"
+	"github.com/callcentre/softphone/store"
 )
 
 // childEnv makes the test binary run the app instead of the tests: the smoke
@@ -30,7 +33,7 @@ const childEnv = "SOFTPHONE_AS_APP"
 
 func TestMain(m *testing.M) {
 	if os.Getenv(childEnv) == "1" {
-		if err := run(os.Args[1:], os.Stdout); err != nil {
+		if err := run(os.Args[1:], os.Stdin, os.Stdout); err != nil {
 			fmt.Fprintln(os.Stderr, "softphone:", err)
 			os.Exit(1)
 		}
@@ -169,7 +172,8 @@ func startApp(t testing.TB, x *xserver, args ...string) *appRun {
 	a := &appRun{wake: make(chan struct{}, 1), done: make(chan struct{})}
 	a.cmd = exec.Command("dbus-run-session", append([]string{"--", self, "-trace", "-lang", "en"}, args...)...)
 	a.cmd.Env = append(os.Environ(), childEnv+"=1", "DISPLAY="+x.display, "HOME="+home,
-		"XDG_RUNTIME_DIR="+filepath.Join(home, "run"), "LANG=en_US.UTF-8", "LC_ALL=en_US.UTF-8")
+		"XDG_RUNTIME_DIR="+filepath.Join(home, "run"), "LANG=en_US.UTF-8", "LC_ALL=en_US.UTF-8",
+		"FYNE_THEME=light") // fixed colours: the smoke test finds buttons by colour
 	a.cmd.Stderr = &lockedWriter{mu: &a.mu, w: &a.stderr}
 	// Its own process group: dbus-run-session does not pass signals on, so
 	// signals go to the group (the session bus, the app).
@@ -282,12 +286,12 @@ func waitWindow(t testing.TB, x *xserver, a *appRun) string {
 // goroutine, when an icon cannot be used, and what -race prints.
 var threadErrors = []string{"Error in Fyne call thread", "Failed to read icon format", "WARNING: DATA RACE", "panic:"}
 
-// TestSmokeWindow starts the real program under Xvfb, signs in with the
-// keyboard, saves screenshots and checks the output for threading errors.
-//
-// Next step (needs the demo PBX of issue 8): place an inbound call from the
-// demo PBX, answer it with Ctrl+Shift+A, hang up with Ctrl+Shift+E, choose an
-// outcome and wrap the call, taking a screenshot at each step.
+// TestSmokeWindow starts the real program under Xvfb in demo mode (the
+// built-in demo PBX) and drives a real inbound call with the keyboard and
+// the mouse: sign in, "Ring me", answer, hold, resume, hang up, wrap up
+// with an outcome. It saves a screenshot at each step, checks the output
+// for threading errors, races and panics, and finally opens the store the
+// app wrote to check that exactly one call log was saved.
 func TestSmokeWindow(t *testing.T) {
 	if testing.Short() {
 		t.Skip("window smoke test skipped in -short mode")
@@ -303,7 +307,8 @@ func TestSmokeWindow(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("screenshots in %s", shots)
-	a := startApp(t, x)
+	data := t.TempDir()
+	a := startApp(t, x, "-data", data, "-control", "127.0.0.1:0")
 	win := waitWindow(t, x, a)
 	a.waitTrace(t, "the started event", 60*time.Second, func(l traceLine) bool { return l.Event == "started" })
 
@@ -320,29 +325,20 @@ func TestSmokeWindow(t *testing.T) {
 	if !painted(img) {
 		t.Fatal("the window was never painted")
 	}
+	key := func(args ...string) {
+		t.Helper()
+		if _, err := x.run(t, "xdotool", args...); err != nil {
+			t.Fatalf("xdotool %v: %v", args, err)
+		}
+	}
 
-	// Sign in with the keyboard: the agent ID entry has the focus.
-	if _, err := x.run(t, "xdotool", "type", "--window", win, "--delay", "60", "a1"); err != nil {
-		t.Fatalf("xdotool type: %v", err)
-	}
-	if _, err := x.run(t, "xdotool", "key", "--window", win, "Return"); err != nil {
-		t.Fatalf("xdotool key: %v", err)
-	}
-	a.waitTrace(t, "sign-in of a1", 60*time.Second, func(l traceLine) bool {
+	// Sign in with the keyboard (the first key goes to the agent ID); the
+	// demo PBX registers the agent.
+	key("type", "--window", win, "--delay", "60", "a1")
+	key("key", "--window", win, "Return")
+	a.waitTrace(t, "sign-in of a1, registered", 60*time.Second, func(l traceLine) bool {
 		return l.Notify != nil && l.Notify.Agent != nil && l.Notify.Agent.Agent.ID == "a1" &&
-			l.Notify.Agent.Status != domain.StatusOffline
-	})
-	// Without a phone account the core says so in plain words.
-	a.waitTrace(t, "the no-account notice", 30*time.Second, func(l traceLine) bool {
-		if l.Notify == nil {
-			return false
-		}
-		for _, n := range l.Notify.Notices {
-			if strings.Contains(n.Message, "no phone account is configured") {
-				return true
-			}
-		}
-		return false
+			l.Notify.Agent.Status != domain.StatusOffline && l.Notify.Agent.Registration.State == domain.RegRegistered
 	})
 	time.Sleep(500 * time.Millisecond) // let the frame after the change be drawn
 	signedIn := x.shot(t, filepath.Join(shots, "2-signed-in.png"), 900, 640)
@@ -350,31 +346,74 @@ func TestSmokeWindow(t *testing.T) {
 		t.Fatal("the window did not change after signing in")
 	}
 
-	// After sign-in the number entry has the focus (the probe's focus bug):
-	// Ctrl+Shift+D keeps it there, typed digits go in, Return dials. With
-	// no phone account the core refuses the call in plain words.
-	for _, args := range [][]string{
-		{"key", "--window", win, "ctrl+shift+d"},
-		{"type", "--window", win, "--delay", "60", "+4930123"},
-		{"key", "--window", win, "Return"},
-	} {
-		if _, err := x.run(t, "xdotool", args...); err != nil {
-			t.Fatalf("xdotool %v: %v", args, err)
+	// "Ring me" on the demo banner: the demo customer line calls.
+	ringX, ringY, ok := findBand(signedIn, warningColor(), 40, false)
+	if !ok {
+		t.Fatal(`no "Ring me" button (an orange band) on the signed-in window`)
+	}
+	key("mousemove", strconv.Itoa(ringX), strconv.Itoa(ringY), "click", "1")
+	offered := a.waitTrace(t, "the inbound demo call", 60*time.Second, func(l traceLine) bool {
+		return l.Notify != nil && slices.ContainsFunc(l.Notify.Calls, func(c domain.Call) bool {
+			return c.Direction == domain.DirectionInbound && c.State == domain.CallStateOffered
+		})
+	})
+	var id domain.CallID
+	for _, c := range offered.Notify.Calls {
+		if c.Direction == domain.DirectionInbound {
+			id = c.ID
 		}
 	}
-	a.waitTrace(t, "the refused dial", 30*time.Second, func(l traceLine) bool {
-		if l.Notify == nil {
-			return false
-		}
-		for _, n := range l.Notify.Notices {
-			if strings.Contains(n.Message, "the call cannot be placed") {
-				return true
-			}
-		}
-		return false
+	time.Sleep(500 * time.Millisecond)
+	x.shot(t, filepath.Join(shots, "3-ringing.png"), 900, 640)
+	key("mousemove", "890", "630") // off the buttons: no hover tint
+	callIn := func(what string, st domain.CallState) {
+		t.Helper()
+		a.waitTrace(t, what, 60*time.Second, func(l traceLine) bool {
+			return l.Notify != nil && slices.ContainsFunc(l.Notify.Calls, func(c domain.Call) bool {
+				return c.ID == id && c.State == st
+			})
+		})
+	}
+
+	key("key", "--window", win, "ctrl+shift+a")
+	callIn("the answered call", domain.CallStateActive)
+	time.Sleep(500 * time.Millisecond)
+	x.shot(t, filepath.Join(shots, "4-connected.png"), 900, 640)
+	key("key", "--window", win, "ctrl+shift+h")
+	callIn("the held call", domain.CallStateHeld)
+	time.Sleep(500 * time.Millisecond)
+	x.shot(t, filepath.Join(shots, "5-held.png"), 900, 640)
+	key("key", "--window", win, "ctrl+shift+h")
+	callIn("the resumed call", domain.CallStateActive)
+	key("key", "--window", win, "ctrl+shift+e")
+	a.waitTrace(t, "the hung-up call", 60*time.Second, func(l traceLine) bool {
+		return l.Notify != nil && slices.Contains(l.Notify.Ended, id)
+	})
+
+	// Wrap-up: typing starts the outcome; then the "Wrap call" button
+	// (the lowest blue band: the countdown bar is above it).
+	time.Sleep(500 * time.Millisecond)
+	key("type", "--window", win, "--delay", "60", "Resolved")
+	a.waitTrace(t, "the outcome", 30*time.Second, func(l traceLine) bool {
+		return l.Notify != nil && slices.ContainsFunc(l.Notify.Interactions, func(ix domain.Interaction) bool {
+			return ix.Outcome == "Resolved"
+		})
 	})
 	time.Sleep(500 * time.Millisecond)
-	x.shot(t, filepath.Join(shots, "3-dial-refused.png"), 900, 640)
+	wrap := x.shot(t, filepath.Join(shots, "6-wrap-up.png"), 900, 640)
+	doneX, doneY, ok := findBand(wrap, primaryColor(), 60, true)
+	if !ok {
+		t.Fatal(`no "Wrap call" button (a blue band) on the wrap-up screen`)
+	}
+	key("mousemove", strconv.Itoa(doneX), strconv.Itoa(doneY), "click", "1")
+	a.waitTrace(t, "the saved call log", 60*time.Second, func(l traceLine) bool {
+		return l.Notify != nil && len(l.Notify.Closed) > 0
+	})
+	a.waitTrace(t, "no pending call log", 60*time.Second, func(l traceLine) bool {
+		return l.Notify != nil && l.Notify.Logs != nil && l.Notify.Logs.Pending == 0
+	})
+	time.Sleep(500 * time.Millisecond)
+	x.shot(t, filepath.Join(shots, "7-wrapped.png"), 900, 640)
 
 	// Quit with SIGTERM, as a session logout would.
 	if err := a.signal(syscall.SIGTERM); err != nil {
@@ -391,6 +430,86 @@ func TestSmokeWindow(t *testing.T) {
 			t.Errorf("the output contains %q:\n%s", bad, out)
 		}
 	}
+
+	// Exactly one call log, in the store the app used.
+	db, err := store.Open(data, store.WithOpenTimeout(10*time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	p, err := db.Profile("a1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls, err := p.History(store.ViewAll, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(calls) != 1 {
+		t.Fatalf("%d call logs stored, want exactly 1: %+v", len(calls), calls)
+	}
+	l := calls[0].Log
+	if l.Direction != domain.DirectionInbound || l.AnsweredAt.IsZero() || l.Outcome != "Resolved" || l.Hold <= 0 {
+		t.Fatalf("stored call log: direction %s, answered %v, outcome %q, hold %v", l.Direction, l.AnsweredAt, l.Outcome, l.Hold)
+	}
+}
+
+// warningColor and primaryColor are the "Ring me" (warning) and "Wrap
+// call" (high importance) button colours of the light theme the smoke
+// test runs with.
+// (Fyne 2.8's light warning and its default blue primary; reading them
+// from the theme needs a running Fyne app.)
+func warningColor() color.Color { return color.NRGBA{R: 0xff, G: 0x98, B: 0x00, A: 0xff} }
+
+func primaryColor() color.Color { return color.NRGBA{R: 0x29, G: 0x6f, B: 0xf6, A: 0xff} }
+
+// findBand finds a horizontal run of at least minRun pixels close to c and
+// returns the middle of the band of rows holding such runs: the first band
+// from the top, or with last the lowest one.
+func findBand(img image.Image, c color.Color, minRun int, last bool) (x, y int, ok bool) {
+	near := func(p color.Color) bool {
+		r0, g0, b0, _ := c.RGBA()
+		r, g, b, _ := p.RGBA()
+		d := func(a, b uint32) int { return int(a>>8) - int(b>>8) }
+		abs := func(v int) int { return max(v, -v) }
+		return abs(d(r, r0)) < 24 && abs(d(g, g0)) < 24 && abs(d(b, b0)) < 24
+	}
+	type row struct{ y, x0, x1 int }
+	var rows []row
+	bnd := img.Bounds()
+	for yy := bnd.Min.Y; yy < bnd.Max.Y; yy++ {
+		run, best, bestEnd := 0, 0, 0
+		for xx := bnd.Min.X; xx < bnd.Max.X; xx++ {
+			if near(img.At(xx, yy)) {
+				run++
+				if run > best {
+					best, bestEnd = run, xx
+				}
+			} else {
+				run = 0
+			}
+		}
+		if best >= minRun {
+			rows = append(rows, row{yy, bestEnd - best + 1, bestEnd})
+		}
+	}
+	if len(rows) == 0 {
+		return 0, 0, false
+	}
+	// Split into bands of consecutive rows.
+	var bands [][]row
+	for i, r := range rows {
+		if i == 0 || r.y != rows[i-1].y+1 {
+			bands = append(bands, nil)
+		}
+		bands[len(bands)-1] = append(bands[len(bands)-1], r)
+	}
+	b := bands[0]
+	if last {
+		b = bands[len(bands)-1]
+	}
+	mid := b[len(b)/2]
+	return (mid.x0 + mid.x1) / 2, mid.y, true
 }
 
 func sameImage(a, b image.Image) bool {

@@ -15,15 +15,16 @@ import (
 	"fyne.io/fyne/v2/lang"
 
 	"github.com/callcentre/softphone/agent"
-	"github.com/callcentre/softphone/agent/domain"
+	softapp "github.com/callcentre/softphone/app"
 	"github.com/callcentre/softphone/ui"
 	"github.com/callcentre/softphone/ui/viewmodel"
 )
 
 // runWindow shows the agent desktop until the window is closed or ctx ends.
 // No custom theme is set, so Fyne follows the system's light or dark mode.
-func runWindow(ctx context.Context, core *agent.Agent, cfg domain.Config, uiOpts []ui.Option, o options, stdout io.Writer, log *slog.Logger) error {
+func runWindow(ctx context.Context, sp *softapp.App, src *sources, o options, stdout io.Writer, log *slog.Logger) error {
 	start := time.Now()
+	core := sp.Agent
 	tr := trace{w: stdout, on: o.trace}
 	a := app.NewWithID(appID)
 	a.SetIcon(ui.AppIcon()) // PNG: GLFW cannot use an SVG window icon
@@ -38,12 +39,19 @@ func runWindow(ctx context.Context, core *agent.Agent, cfg domain.Config, uiOpts
 	if language == "" {
 		language = lang.SystemLocale().String()
 	}
-	opts := append([]ui.Option{
+	opts := []ui.Option{
 		ui.WithShell(ui.NewShell(a, w)),
 		ui.WithTranslator(viewmodel.NewTranslator(language)),
 		ui.WithLogger(log),
-	}, uiOpts...)
-	desk := ui.New(core, cfg, opts...)
+		ui.WithAccounts(src),
+		ui.WithLibrary(src),
+		ui.WithSettings(src),
+		ui.WithStats(sp.SIP),
+	}
+	if sp.Demo && sp.PBX != nil {
+		opts = append(opts, ui.WithDemo(demoOf(sp.PBX)))
+	}
+	desk := ui.New(core, sp.AgentConfig, opts...)
 	w.SetContent(desk.Content())
 	w.Resize(fyne.NewSize(900, 640))
 	desk.Bind(w)

@@ -1,0 +1,19 @@
+package main
+
+import "errors"
+
+// Errors of the command.
+var (
+	// errBadConfig wraps every problem of the configuration file.
+	errBadConfig = errors.New("bad configuration")
+	// errEmptyPassword refuses to store an empty SIP password.
+	errEmptyPassword = errors.New("empty password: nothing stored")
+	// errNotRunning is returned by a verb (answer, hangup, status) when no
+	// instance runs to carry it out.
+	errNotRunning = errors.New("softphone is not running")
+	// errNotSignedIn refuses to save settings while nobody is signed in.
+	errNotSignedIn = errors.New("sign in first: settings are kept per agent")
+	// errNoAgentPassword refuses an agent password when nothing on this PC
+	// can check it.
+	errNoAgentPassword = errors.New("this PC has no sign-in server to check agent passwords: sign in with your agent ID only")
+)
