@@ -10,6 +10,10 @@ import (
 	"github.com/callcentre/softphone/agent"
 	"github.com/callcentre/softphone/agent/domain"
 	"github.com/callcentre/softphone/control"
+	"github.com/callcentre/softphone/crm"
+	"github.com/callcentre/softphone/crm/local"
+	"github.com/callcentre/softphone/crm/outbox"
+	"github.com/callcentre/softphone/crm/salesforce"
 	"github.com/callcentre/softphone/desktop"
 	"github.com/callcentre/softphone/secrets"
 	"github.com/callcentre/softphone/sip"
@@ -55,6 +59,32 @@ type Config struct {
 	DemoOptions demopbx.Options
 	// Logger is the root logger (default slog.Default()).
 	Logger *slog.Logger
+
+	// Region is the ISO 3166 region national numbers are read in (caller
+	// ID, contact imports, the store's number keys), e.g. "GB"; default
+	// "US".
+	Region string
+	// Salesforce configures the Salesforce connector (LoginURL, ClientID,
+	// RedirectURL, SharedPC, field mapping ...; Keyring defaults to
+	// Secrets, Logger to Logger, Region to Region). nil: no external CRM;
+	// the local directory (crm/local) in the agent's store profile is the
+	// CRM, and call logs stay in the store's history.
+	Salesforce *salesforce.Config
+	// OnScreenPop shows the local CRM's in-app screen pops (the UI hands
+	// them to fyne.Do; it runs on its own goroutine). nil: the local CRM
+	// refuses pops and the core shows a notice. Never opens a browser.
+	OnScreenPop func(ScreenPop)
+	// Opener opens Salesforce screen pops (default crm.OpenBrowser).
+	Opener crm.Opener
+	// OnOutboxChange receives the Salesforce outbox status (pending, dead
+	// letters, last error, offline) on the worker goroutine; it must not
+	// block.
+	OnOutboxChange func(outbox.Status)
+	// OutboxOptions tune the outbox worker (tests shorten its delays).
+	OutboxOptions []outbox.Option
+	// FlushTimeout bounds the wait for an agent's queued call logs at
+	// sign-out (default DefaultFlushTimeout).
+	FlushTimeout time.Duration
 }
 
 // App is the running application.
@@ -80,8 +110,23 @@ type App struct {
 	AgentConfig domain.Config
 	// Instance is the single-instance socket (nil when disabled).
 	Instance *desktop.Instance
+	// Normalizer reads phone numbers (E.164) for the store and the CRM.
+	Normalizer *crm.Normalizer
+	// Local is the local CRM, the agent's Directory port when no external
+	// CRM is configured (nil otherwise): import contacts into it
+	// (ImportCSV, ImportVCard) while an agent is signed in.
+	Local *local.Directory
+	// CRM is the Salesforce Directory port (nil without Salesforce).
+	CRM *crm.Directory
+	// Salesforce is the connector (nil without Salesforce).
+	Salesforce *salesforce.Connector
+	// Outbox delivers call logs to Salesforce (nil without it): Status,
+	// DeadLetters and Resend for the UI.
+	Outbox *outbox.Worker
 
 	log     *slog.Logger
+	onPop   func(ScreenPop)
+	crmSess *crmSession
 	cancel  context.CancelFunc
 	ran     chan error
 	closers []func() error
@@ -99,7 +144,7 @@ func Build(ctx context.Context, cfg Config) (_ *App, err error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	a := &App{log: log, Demo: cfg.Demo || cfg.Account == nil}
+	a := &App{log: log, Demo: cfg.Demo || cfg.Account == nil, onPop: cfg.OnScreenPop}
 	defer func() {
 		if err != nil {
 			err = errors.Join(err, a.Close())
@@ -116,12 +161,17 @@ func Build(ctx context.Context, cfg Config) (_ *App, err error) {
 			return nil, fmt.Errorf("data directory: %w", err)
 		}
 	}
-	a.Store, err = store.Open(dir, store.WithLogger(log))
+	a.Normalizer = crm.NewNormalizer(cfg.Region)
+	a.Store, err = store.Open(dir, store.WithLogger(log), store.WithNormalizer(a.Normalizer.E164))
 	if err != nil {
 		return nil, err
 	}
 	a.closers = append(a.closers, a.Store.Close)
-	calls := a.Store.NewCallLogger()
+	crmw, err := a.buildCRM(cfg)
+	if err != nil {
+		return nil, err
+	}
+	calls := a.Store.NewCallLogger(crmw.targets...)
 
 	acct, password := cfg.Account, cfg.Password
 	if a.Demo {
@@ -152,17 +202,30 @@ func Build(ctx context.Context, cfg Config) (_ *App, err error) {
 	a.closers = append(a.closers, a.SIP.Close)
 
 	// TODO(lead): wire audio.Engine as Media (joined to a.SIP as its
-	// AudioSource) and crm.Directory (crm/local seeded with
-	// demopbx.Contacts() in demo mode) as Directory, plus the crm/outbox
-	// worker with the store's targets, once their APIs are committed.
-	a.Agent = agent.New(agent.Ports{Telephony: a.SIP, CallLog: calls}, agent.WithLogger(log))
+	// AudioSource) once its API is committed.
+	a.Agent = agent.New(agent.Ports{Telephony: a.SIP, CallLog: calls, Directory: crmw.directory}, agent.WithLogger(log))
 	a.SIP.Attach(a.Agent)
-	calls.Attach(a.Agent)
+	wake := func() {}
+	if a.Outbox != nil {
+		wake = a.Outbox.Wake
+	}
+	calls.Attach(logSink{next: a.Agent, wake: wake})
+	if a.Local != nil {
+		a.Local.Attach(a.Agent)
+	}
+	if a.CRM != nil {
+		a.CRM.Attach(a.Agent)
+	}
 	runCtx, cancel := context.WithCancel(context.Background())
 	a.cancel = cancel
 	a.ran = make(chan error, 1)
 	go func() { a.ran <- a.Agent.Run(runCtx) }()
 	a.closers = append(a.closers, a.stopAgent)
+	flush := cfg.FlushTimeout
+	if flush <= 0 {
+		flush = DefaultFlushTimeout
+	}
+	a.closers = append(a.closers, a.watchAgent(flush))
 
 	if cfg.ControlAddr != "off" {
 		if err = a.startControl(cfg); err != nil {

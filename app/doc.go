@@ -1,6 +1,6 @@
 // Package app is the composition root: Build constructs every adapter
-// (store, sip engine or the demo PBX, the control API, the desktop
-// single-instance socket), the agent actor over them, and wires each
+// (store, sip engine or the demo PBX, the CRM, the control API, the
+// desktop single-instance socket), the agent actor over them, and wires each
 // adapter's events back to the actor. cmd/softphone calls Build and then
 // runs the UI (or, headless, nothing more) over the returned App.
 //
@@ -8,11 +8,22 @@
 // package imports it except cmd and its own tests. It holds no state of
 // its own beyond the handles it built and closes them in reverse order.
 //
-// Not wired yet (TODO for the lead): the audio engine (package audio) and
-// the CRM (crm.Directory over crm/local in demo mode, the crm/outbox
-// worker). Their packages are still changing; App.Agent runs with
-// Media and Directory ports nil until then, which the core reports in
-// plain words (no audio, no CRM lookup) instead of pretending.
+// The CRM: with no external CRM configured (Config.Salesforce nil), the
+// agent's Directory port is the local CRM (crm/local over the signed-in
+// agent's store profile, seeded with demopbx.Contacts() in demo mode),
+// giving caller ID and in-app screen pops through Config.OnScreenPop (never
+// a browser); call logs stay in the store's history (the call logger has
+// no CRM target). With Salesforce configured, the Directory port is
+// crm.Directory over the agent's Salesforce session (resumed from the
+// keyring at the agent's sign-in, or App.SignInCRM for the browser
+// sign-in), the call logger queues one outbox entry per log for
+// "salesforce", and the crm/outbox worker runs for the app's lifetime:
+// woken when a log is durable (CallLogSaved), flushed at the agent's
+// sign-out before a shared PC revokes the session.
+//
+// Not wired yet (TODO for the lead): the audio engine (package audio);
+// App.Agent runs with the Media port nil, which the core reports in plain
+// words (no audio) instead of pretending.
 //
 // # Concurrency contract
 //

@@ -16,6 +16,7 @@ import (
 
 	"github.com/callcentre/softphone/agent/domain"
 	"github.com/callcentre/softphone/control"
+	"github.com/callcentre/softphone/crm/local"
 	"github.com/callcentre/softphone/desktop"
 	"github.com/callcentre/softphone/sip/demopbx"
 	"github.com/callcentre/softphone/store"
@@ -155,9 +156,11 @@ func TestEndToEndDemo(t *testing.T) {
 	}
 	t.Cleanup(func() { os.RemoveAll(sockDir) })
 	sock := filepath.Join(sockDir, "instance.sock")
+	pops := make(chan ScreenPop, 16)
 	var a *App
 	a, err = Build(context.Background(), Config{
-		DataDir: dir, Demo: true, InstanceSocket: sock, AgentConfig: &cfg, ControlAddr: "127.0.0.1:0", ControlToken: e2eToken,
+		OnScreenPop: func(p ScreenPop) { pops <- p },
+		DataDir:     dir, Demo: true, InstanceSocket: sock, AgentConfig: &cfg, ControlAddr: "127.0.0.1:0", ControlToken: e2eToken,
 		DemoOptions: demopbx.Options{AnswerDelay: 150 * time.Millisecond, NoAnswerAfter: 3 * time.Second},
 		Logger:      quietLog(),
 	})
@@ -178,6 +181,23 @@ func TestEndToEndDemo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Demo mode seeds the signed-in agent's local CRM (in the agent's
+	// store profile) with the sample contacts the customer line calls
+	// from.
+	contacts := demopbx.Contacts()
+	for deadline := time.Now().Add(20 * time.Second); len(a.Local.Contacts()) != len(contacts); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("local crm has %d contacts, want the %d demo contacts", len(a.Local.Contacts()), len(contacts))
+		}
+	}
+	if stored, err := profile.DirectoryContacts(); err != nil || len(stored) != len(contacts) {
+		t.Fatalf("demo contacts in the store: %d, %v", len(stored), err)
+	}
+	contactID := map[string]string{} // number -> local contact id
+	for _, lc := range a.Local.Contacts() {
+		contactID[lc.Phones[0]] = lc.ID
+	}
+	inbound := map[string]string{} // interaction -> local contact id
 	logged := func(key string) store.Call {
 		t.Helper()
 		c.wait("log of "+key+" saved", func(s control.State) bool {
@@ -206,8 +226,35 @@ func TestEndToEndDemo(t *testing.T) {
 		if call.Remote.Number != number {
 			t.Fatalf("caller id %q, want %q", call.Remote.Number, number)
 		}
+		// Caller ID from the local CRM: the interaction is matched to the
+		// sample contact, whose name the call shows, and the contact pops
+		// up in the app at ringing (never in a browser).
+		var name string
+		for _, ct := range contacts {
+			if ct.Number == number {
+				name = ct.Name
+			}
+		}
+		c.wait("caller matched to "+name, func(s control.State) bool {
+			cl := callIn(s, byID(call.ID))
+			for _, ix := range s.Interactions {
+				if ix.Key == call.Interaction {
+					return cl != nil && cl.Remote.Name == name && ix.RecordID == contactID[number]
+				}
+			}
+			return false
+		}, false)
+		select {
+		case p := <-pops:
+			if p.Key != call.Interaction || p.Contact == nil || p.Contact.Name != name || p.Contact.ID != contactID[number] {
+				t.Fatalf("screen pop %+v, want %s for %s", p, name, call.Interaction)
+			}
+		case <-time.After(20 * time.Second):
+			t.Fatal("no in-app screen pop")
+		}
 		c.post("/v1/calls/"+call.ID+"/answer", nil)
 		c.wait("answered", inState(call.ID, "active"), false)
+		inbound[call.Interaction] = contactID[number]
 		return call
 	}
 	wrapUp := func(key, outcome, notes string) {
@@ -217,8 +264,6 @@ func TestEndToEndDemo(t *testing.T) {
 		}, false)
 		c.post("/v1/interactions/"+key+"/wrapup", map[string]any{"outcome": outcome, "notes": notes, "complete": true})
 	}
-	contacts := demopbx.Contacts()
-
 	t.Run("attended transfer", func(t *testing.T) {
 		cust := offer(contacts[0].Number)
 		c.post("/v1/calls/"+cust.ID+"/hold", nil)
@@ -329,5 +374,32 @@ func TestEndToEndDemo(t *testing.T) {
 	}
 	if len(hist) != 5 || len(seen) != 5 {
 		t.Fatalf("history has %d logs for %d keys: %v", len(hist), len(seen), fmt.Sprint(seen))
+	}
+	// The local CRM keeps its call logs in the store's history (crm/local
+	// doc): each inbound call is logged exactly once against its contact,
+	// and nothing was queued for an external CRM.
+	perContact := map[string]int{}
+	for _, h := range hist {
+		if h.Log.RecordID != "" {
+			perContact[h.Log.RecordID]++
+		}
+	}
+	if len(inbound) != 3 {
+		t.Fatalf("%d inbound calls recorded, want 3", len(inbound))
+	}
+	for key, id := range inbound {
+		got, err := profile.CallLog(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Log.RecordID != id || len(got.Log.Matches) != 1 || got.Log.Matches[0].Type != local.RecordType || perContact[id] != 1 {
+			t.Fatalf("log %s: record %q matches %+v, %d logs for contact %s", key, got.Log.RecordID, got.Log.Matches, perContact[id], id)
+		}
+	}
+	if oc, err := profile.Counts(); err != nil || oc != (store.OutboxCounts{}) {
+		t.Fatalf("outbox %+v %v: the local crm queues nothing", oc, err)
+	}
+	if a.Outbox != nil || a.CRM != nil {
+		t.Fatal("demo without salesforce built an outbox or a salesforce directory")
 	}
 }
