@@ -72,6 +72,14 @@ func TestImportPersistsInStore(t *testing.T) {
 	if m := (<-sink.C).(domain.CallerMatched); len(m.Records) != 1 || m.Records[0].Name != "Han Solo" {
 		t.Fatalf("lookup after reopen %+v", m)
 	}
+	// An internal extension matches nothing: an answer, not a failure
+	// (the core would warn "CRM lookup failed" on every colleague's call).
+	if err := d2.Lookup("k2", "201"); err != nil {
+		t.Fatal(err)
+	}
+	if m := (<-sink.C).(domain.CallerMatched); m.Key != "k2" || len(m.Records) != 0 || m.Err != "" {
+		t.Fatalf("lookup of an extension %+v", m)
+	}
 
 	// Another agent signs in on this PC: their own (empty) directory.
 	bob, _ := db.Profile("bob")
