@@ -173,3 +173,28 @@ func TestJitterLateAndResync(t *testing.T) {
 		t.Fatalf("jump not resynced: %+v", j.Stats())
 	}
 }
+
+// FuzzJitterBuffer feeds arbitrary timestamps (reordering, duplicates,
+// jumps, wrap-around) and checks the buffer stays bounded and never panics.
+func FuzzJitterBuffer(f *testing.F) {
+	f.Add([]byte{0, 1, 3, 2, 2, 9, 200, 4, 5})
+	f.Fuzz(func(t *testing.T, seq []byte) {
+		j := NewJitterBuffer(jbRate, jbFrame, 20*time.Millisecond, 200*time.Millisecond)
+		out := make([]float32, jbFrame)
+		t0 := time.Unix(0, 0)
+		var ts uint32
+		for i, b := range seq {
+			switch {
+			case b < 200:
+				ts += uint32(int8(b)) * jbFrame // small steps, some backwards
+			default:
+				ts += uint32(b) << 24 // jumps and wrap-around
+			}
+			j.Put(ts, frameOf(i), t0.Add(time.Duration(i)*20*time.Millisecond))
+			j.Get(out)
+			if n := len(j.slots); n > 2*j.maxFrames+1 {
+				t.Fatalf("%d frames held", n)
+			}
+		}
+	})
+}
