@@ -327,8 +327,17 @@ func (e *Engine) refuseInvite(req *sip.Request) string {
 	if !e.acct.AllowDirectCalls {
 		src := req.Source()
 		host, port, err := net.SplitHostPort(src)
-		if err != nil || !e.trusted[net.JoinHostPort(host, port)] {
-			return "not from the registrar or outbound proxy"
+		if err != nil {
+			return "no source address"
+		}
+		if strings.EqualFold(req.Transport(), "udp") {
+			if !e.trusted[net.JoinHostPort(host, port)] {
+				return "not from the registrar or outbound proxy"
+			}
+		} else if !e.trustedHost(host) {
+			// A stream's source port is ephemeral when the proxy opens
+			// a new connection to us: only the host can be checked.
+			return "not from the registrar or outbound proxy host"
 		}
 	}
 	if req.Recipient.User != e.acct.User {
@@ -812,4 +821,15 @@ func statusText(code int) string {
 		return "Service Unavailable"
 	}
 	return "Rejected"
+}
+
+// trustedHost reports whether ip is the address of the registrar or the
+// outbound proxy (any port).
+func (e *Engine) trustedHost(ip string) bool {
+	for hp := range e.trusted {
+		if h, _, err := net.SplitHostPort(hp); err == nil && h == ip {
+			return true
+		}
+	}
+	return false
 }

@@ -82,10 +82,10 @@ type Account struct {
 	// STUNServer is an optional "host[:port]" (default port 3478) asked at
 	// Start for the public IPv4 address advertised in SDP (behind NAT).
 	STUNServer string
-	// Transport is UDP (default) or TCP; TLS is refused with ErrUnsupported.
+	// Transport is UDP (default), TCP or TLS.
 	Transport Transport
-	// CAFile is a custom CA for TLS (with the system roots); reserved for
-	// the TLS transport.
+	// CAFile is an optional PEM file of a custom CA trusted for TLS in
+	// addition to the system roots. Verification is never skipped.
 	CAFile string
 	// SRTP must be Off (or Unknown) in this build; anything else is refused
 	// with ErrUnsupported rather than silently sending plain RTP.
@@ -146,9 +146,7 @@ func (a Account) validate() ([]media.Codec, error) {
 		}
 	}
 	switch a.Transport {
-	case TransportUnknown, TransportUDP, TransportTCP:
-	case TransportTLS:
-		return nil, fmt.Errorf("%w: tls transport", ErrUnsupported)
+	case TransportUnknown, TransportUDP, TransportTCP, TransportTLS:
 	default:
 		return nil, fmt.Errorf("%w: transport %d", ErrInvalidAccount, a.Transport)
 	}
@@ -186,8 +184,11 @@ func (a Account) validate() ([]media.Codec, error) {
 }
 
 func (a Account) transport() string {
-	if a.Transport == TransportTCP {
+	switch a.Transport {
+	case TransportTCP:
 		return "tcp"
+	case TransportTLS:
+		return "tls"
 	}
 	return "udp"
 }

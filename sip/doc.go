@@ -59,8 +59,17 @@
 //   - The RTCP round-trip time is bogus: CallStats reports RTT 0 (unknown);
 //     packets, loss and jitter are counted on the received packets.
 //
+// TLS: Account.Transport = TransportTLS verifies the registrar/proxy
+// certificate against the system roots plus Account.CAFile (never
+// skipped; there is no setting to skip it); an untrusted certificate is a
+// registration failure with reason "tls error: ...". Requests use sip:
+// URIs with transport=tls (diago's sips: contact breaks far-end
+// re-INVITEs); our TLS listener has a throwaway self-signed certificate.
+// Ghost-call protection checks the source ip:port on UDP and only the
+// host on TCP/TLS (a proxy's new connection has an ephemeral port).
+//
 // Not in this build (refused with ErrUnsupported, never silently
-// downgraded): TLS transport, SRTP, Opus and G.722.
+// downgraded): SRTP, Opus and G.722.
 //
 // It must not import agent (only agent/domain), ui, audio, store, secrets
 // or crm.

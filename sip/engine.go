@@ -2,6 +2,7 @@ package sip
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -55,6 +56,7 @@ type Engine struct {
 	password func() (string, error)
 	log      *slog.Logger
 	onDTMF   func(id domain.CallID, digit string)
+	tlsConf  *tls.Config // client side: system roots + CA file; nil without TLS
 
 	bindHost        string
 	regTimeout      time.Duration
@@ -95,11 +97,17 @@ func New(acct Account, password func() (string, error), opts ...Option) (*Engine
 	if password == nil {
 		return nil, fmt.Errorf("%w: no password source", ErrInvalidAccount)
 	}
+	var tlsConf *tls.Config
+	if acct.Transport == TransportTLS || acct.CAFile != "" {
+		if tlsConf, err = clientTLSConfig(acct.CAFile); err != nil {
+			return nil, err
+		}
+	}
 	if acct.Expiry == 0 {
 		acct.Expiry = 300 * time.Second
 	}
 	e := &Engine{
-		acct: acct, codecs: codecs, password: password, log: slog.Default(),
+		acct: acct, codecs: codecs, password: password, log: slog.Default(), tlsConf: tlsConf,
 		bindHost: "0.0.0.0", regTimeout: 10 * time.Second,
 		backoffMin: 2 * time.Second, backoffMax: 5 * time.Minute, transferTimeout: 30 * time.Second,
 		keepAlive: 25 * time.Second,
@@ -193,12 +201,26 @@ func (e *Engine) listen(parent context.Context) error {
 		return err
 	}
 	host, _ := splitHostPort(e.acct.Domain)
-	ua, err := sipgo.NewUA(sipgo.WithUserAgent(e.acct.User), sipgo.WithUserAgentHostname(host))
+	uaOpts := []sipgo.UserAgentOption{sipgo.WithUserAgent(e.acct.User), sipgo.WithUserAgentHostname(host)}
+	if e.tlsConf != nil {
+		uaOpts = append(uaOpts, sipgo.WithUserAgenTLSConfig(e.tlsConf))
+	}
+	ua, err := sipgo.NewUA(uaOpts...)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithCancel(parent)
 	tr := diago.Transport{Transport: e.acct.transport(), BindHost: e.bindHost, BindPort: port}
+	if e.acct.Transport == TransportTLS {
+		lc, err := listenerTLSConfig(e.tlsConf)
+		if err != nil {
+			_ = ua.Close()
+			return err
+		}
+		// sip: URIs with transport=tls: diago's sips: contact breaks
+		// far-end re-INVITEs (diago notes).
+		tr.TLSConf, tr.TLSURINoSIPS = lc, true
+	}
+	ctx, cancel := context.WithCancel(parent)
 	if e.acct.STUNServer != "" {
 		ip, err := stunMappedIP(e.bindHost, e.acct.STUNServer, 3*time.Second)
 		if err != nil {
@@ -261,7 +283,7 @@ func freePort(host, network string) (int, error) {
 	if host == "" {
 		host = "0.0.0.0"
 	}
-	if network == "tcp" {
+	if network == "tcp" || network == "tls" {
 		l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
 		if err != nil {
 			return 0, err

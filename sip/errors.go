@@ -8,7 +8,7 @@ var (
 	// (missing user or domain, bad address, unknown codec).
 	ErrInvalidAccount = errors.New("invalid sip account")
 	// ErrUnsupported is returned by New for settings this build does not
-	// implement yet (TLS transport, SRTP).
+	// implement yet (SRTP, Opus, G.722).
 	ErrUnsupported = errors.New("not supported yet")
 	// ErrNotStarted is returned by port methods before Start or after Close.
 	ErrNotStarted = errors.New("sip engine not started")

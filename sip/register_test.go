@@ -176,7 +176,9 @@ func TestNewValidates(t *testing.T) {
 		{User: "a b", Domain: "pbx"},
 		{User: "a", Domain: "pbx", Registrar: "pbx:99999"},
 		{User: "a", Domain: "pbx", Codecs: []string{"G729"}},
-		{User: "a", Domain: "pbx", Transport: TransportTLS},
+		{User: "a", Domain: "pbx", Transport: 9},
+		{User: "a", Domain: "pbx", DTMF: 7},
+		{User: "a", Domain: "pbx", SecondaryRegistrar: "pbx:0"},
 		{User: "a", Domain: "pbx", SRTP: SRTPRequired},
 	} {
 		if _, err := New(a, pw("x")); err == nil {

@@ -51,6 +51,10 @@ type Options struct {
 	// MinExpires is the shortest registration the registrar accepts
 	// (default 10 s; lower it for refresh tests).
 	MinExpires int
+	// TLS adds a SIP-over-TLS listener (Server.TLSAddr) with a server
+	// certificate for 127.0.0.1 from a throwaway CA (Server.CAFile). It
+	// needs the Debian package kamailio-tls-modules.
+	TLS bool
 }
 
 // Server is a running kamailio.
@@ -61,6 +65,10 @@ type Server struct {
 	Addr string
 	// Dir holds the rendered config, the control socket and the log.
 	Dir string
+	// TLSAddr is "127.0.0.1:port" of the TLS listener (Options.TLS).
+	TLSAddr string
+	// CAFile is the PEM file of the CA that signed the TLS certificate.
+	CAFile string
 
 	ctl    string
 	cmd    *exec.Cmd
@@ -92,6 +100,15 @@ func Start(t testing.TB, opts Options) *Server {
 	}
 	if opts.MinExpires == 0 {
 		opts.MinExpires = 10
+	}
+	if opts.TLS {
+		if _, err := os.Stat(filepath.Join(modulesDir(), "tls.so")); err != nil {
+			msg := "kamailio tls.so not found: install the Debian package kamailio-tls-modules (make deps) to run the SIP-over-TLS tests"
+			if os.Getenv("CI") == "true" {
+				t.Fatal(msg)
+			}
+			t.Skip(msg)
+		}
 	}
 	for _, u := range opts.Users {
 		if strings.ContainsAny(u.Name+u.Password, "\"\\\n$") {
@@ -126,10 +143,22 @@ func start(dir string, opts Options) (*Server, error) {
 	s := &Server{Port: port, Addr: "127.0.0.1:" + strconv.Itoa(port), Dir: dir,
 		ctl: filepath.Join(dir, "ctl"), log: &lockedBuffer{}}
 	_ = os.Remove(s.ctl)
+	var tlsPort int
+	var tlsCfg string
+	if opts.TLS {
+		if tlsPort, err = FreePort(); err != nil {
+			return nil, err
+		}
+		if s.CAFile, tlsCfg, err = writeTLSFiles(dir); err != nil {
+			return nil, err
+		}
+		s.TLSAddr = "127.0.0.1:" + strconv.Itoa(tlsPort)
+	}
 	var cfg bytes.Buffer
 	err = template.Must(template.New("cfg").Parse(cfgTemplate)).Execute(&cfg, map[string]any{
 		"Port": port, "CtlSock": s.ctl, "Users": opts.Users,
 		"NoInviteAuth": opts.NoInviteAuth, "MinExpires": opts.MinExpires,
+		"TLS": opts.TLS, "TLSPort": tlsPort, "TLSCfg": tlsCfg,
 	})
 	if err != nil {
 		return nil, err
@@ -291,4 +320,15 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
+}
+
+// modulesDir is where Debian installs kamailio's modules.
+func modulesDir() string {
+	m, _ := filepath.Glob("/usr/lib/*/kamailio/modules")
+	for _, d := range append(m, "/usr/lib/kamailio/modules", "/usr/local/lib/kamailio/modules") {
+		if _, err := os.Stat(filepath.Join(d, "tm.so")); err == nil {
+			return d
+		}
+	}
+	return "/usr/lib/kamailio/modules"
 }
