@@ -72,6 +72,15 @@ func TestRealCallThroughPulse(t *testing.T) {
 		t.Errorf("ring tone in the headset too (%.3f)", l)
 	}
 	e.SetRinger(domain.RingerOff)
+	// Switch the speaker mid-call: the streams reopen, the call goes on.
+	s.Speaker = labRinger
+	e.ApplySettings(s)
+	eventually(t, "far end on the new speaker (ringer sink) after a mid-call switch", func() bool {
+		return heard(t, srv, "ringer.monitor", 1200) > 0.05
+	})
+	eventually(t, "microphone still in the call after the switch", func() bool {
+		return level(tail(call.Received(), 8000), 8000, pulse.MicTone) > 0.05
+	})
 	st := e.Stats()
 	t.Logf("stats %+v", st)
 }
