@@ -17,13 +17,20 @@ import (
 	"sync"
 	"sync/atomic"
 	"unsafe"
+
+	"github.com/gordonklaus/portaudio"
 )
 
-// PortAudio is the Driver over PortAudio (our own thin cgo binding: the
-// callback reaches Go with an integer handle and no reflection, so it does
-// not allocate). Calls are serialised by a mutex; Scan re-initialises
-// PortAudio, the only way it sees hot-plugged devices, when no stream is
-// open.
+// PortAudio is the Driver over PortAudio. Initialisation, termination and
+// device enumeration go through github.com/gordonklaus/portaudio, the
+// project's chosen binding. The real-time stream path alone uses our thin
+// cgo shim (pa_shim.c) over the same libportaudio: that binding reaches the
+// callback through reflection and rebuilds slice headers from uintptrs on
+// every buffer, which allocates in the callback and aborts under -race
+// (checkptr); the shim reaches Go with an integer handle and touches only
+// preallocated ring buffers. Calls are serialised by a mutex; Scan
+// re-initialises PortAudio, the only way it sees hot-plugged devices, when
+// no stream is open.
 type PortAudio struct {
 	mu     sync.Mutex
 	inited bool
@@ -64,7 +71,7 @@ func paErr(e C.PaError) error {
 
 // NewPortAudio initialises PortAudio.
 func NewPortAudio() (*PortAudio, error) {
-	if err := paErr(C.Pa_Initialize()); err != nil {
+	if err := portaudio.Initialize(); err != nil {
 		return nil, fmt.Errorf("initialize portaudio: %w", err)
 	}
 	return &PortAudio{inited: true}, nil
@@ -75,38 +82,37 @@ func (p *PortAudio) Scan() ([]Device, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.open == 0 && p.inited {
-		C.Pa_Terminate()
+		_ = portaudio.Terminate()
 		p.inited = false
 	}
 	if !p.inited {
-		if err := paErr(C.Pa_Initialize()); err != nil {
+		if err := portaudio.Initialize(); err != nil {
 			return nil, fmt.Errorf("initialize portaudio: %w", err)
 		}
 		p.inited = true
 	}
-	n := int(C.Pa_GetDeviceCount())
-	if n < 0 {
-		return nil, fmt.Errorf("list devices: %w", paErr(C.PaError(n)))
+	devs, err := portaudio.Devices()
+	if err != nil {
+		return nil, fmt.Errorf("list devices: %w", err)
 	}
-	defAPI := C.Pa_GetDefaultHostApi()
-	out := make([]Device, 0, n)
-	for i := 0; i < n; i++ {
-		d := C.Pa_GetDeviceInfo(C.PaDeviceIndex(i))
-		if d == nil {
+	defAPI := ""
+	if h, err := portaudio.DefaultHostApi(); err == nil && h != nil {
+		defAPI = h.Name
+	}
+	out := make([]Device, 0, len(devs))
+	for _, d := range devs {
+		if d == nil || d.HostApi == nil {
 			continue
 		}
-		h := C.Pa_GetHostApiInfo(d.hostApi)
-		if h == nil {
-			continue
-		}
+		h := d.HostApi
 		out = append(out, Device{
-			ID:             DeviceID{HostAPI: C.GoString(h.name), Name: C.GoString(d.name)},
-			Inputs:         int(d.maxInputChannels),
-			Outputs:        int(d.maxOutputChannels),
-			DefaultRate:    float64(d.defaultSampleRate),
-			DefaultInput:   int(h.defaultInputDevice) == i,
-			DefaultOutput:  int(h.defaultOutputDevice) == i,
-			DefaultHostAPI: d.hostApi == defAPI,
+			ID:             DeviceID{HostAPI: h.Name, Name: d.Name},
+			Inputs:         d.MaxInputChannels,
+			Outputs:        d.MaxOutputChannels,
+			DefaultRate:    d.DefaultSampleRate,
+			DefaultInput:   h.DefaultInputDevice != nil && h.DefaultInputDevice.Index == d.Index,
+			DefaultOutput:  h.DefaultOutputDevice != nil && h.DefaultOutputDevice.Index == d.Index,
+			DefaultHostAPI: h.Name == defAPI,
 		})
 	}
 	return out, nil
@@ -199,7 +205,7 @@ func (p *PortAudio) Close() error {
 		return nil
 	}
 	p.inited = false
-	return paErr(C.Pa_Terminate())
+	return portaudio.Terminate()
 }
 
 type paStream struct {
