@@ -61,10 +61,13 @@
 // goroutine and return at once; Stats waits for the loop (diagnostics and
 // tests only). Check blocks for its duration and must not run on the
 // agent's goroutine. The device callbacks touch only Ring buffers and
-// atomics: they never allocate, lock, log or block. PortAudio is reached
-// through our own thin cgo binding (portaudio.go, pa_shim.c) because the
-// gordonklaus/portaudio binding fails Go's checkptr under -race and calls
-// the callback through reflection.
+// atomics: they never allocate, lock, log or block. PortAudio is
+// initialised and its devices enumerated through the project's chosen
+// binding, github.com/gordonklaus/portaudio; the real-time stream path
+// alone goes through our thin cgo shim (portaudio.go, pa_shim.c) over the
+// same libportaudio, because that binding calls the stream callback through
+// reflection (allocating on every buffer) and fails Go's checkptr under
+// -race.
 // CallAudio readers and writers are only called from per-call goroutines,
 // never from a callback; the queue in front of a call's writer holds at most
 // 80 ms and drops the oldest frame rather than accumulating delay. Events
