@@ -33,6 +33,8 @@ type call struct {
 	remoteHeld   bool
 	cancelInvite context.CancelFunc
 	answered     bool
+	sdpVersion   uint64 // o= version of our last SDP (encrypted calls)
+	ownAckCSeq   uint32 // CSeq of a re-INVITE we answered ourselves
 }
 
 func newCall(id domain.CallID, inbound bool) *call {
@@ -189,8 +191,10 @@ func (e *Engine) runOutbound(c *call, uri sip.Uri) {
 	if stopped {
 		return
 	}
+	idSet := false
 	if cid := d.InviteRequest.CallID(); cid != nil {
 		e.setSIPCallID(c, cid.Value())
+		idSet = true
 	}
 	progressed := false
 	aor := e.aor()
@@ -212,6 +216,13 @@ func (e *Engine) runOutbound(c *call, uri sip.Uri) {
 	err = d.Invite(ctx, diago.InviteClientOptions{
 		Username: e.acct.authUser(), Password: pw, Headers: headers,
 		OnResponse: func(res *sip.Response) error {
+			if !idSet {
+				// The Call-ID is only set when the INVITE is sent.
+				if cid := d.InviteRequest.CallID(); cid != nil {
+					e.setSIPCallID(c, cid.Value())
+					idSet = true
+				}
+			}
 			if (res.StatusCode == 180 || res.StatusCode == 183) && !progressed {
 				progressed = true
 				e.post(domain.CallProgress{ID: c.id, EarlyMedia: res.StatusCode == 183 && len(res.Body()) > 0})
@@ -242,8 +253,19 @@ func (e *Engine) runOutbound(c *call, uri sip.Uri) {
 		e.post(domain.CallFailed{ID: c.id, Cause: domain.CauseNetwork, Reason: err.Error()})
 		return
 	}
+	if cid := d.InviteRequest.CallID(); cid != nil && !idSet {
+		e.setSIPCallID(c, cid.Value())
+	}
 	e.setupTime.record(time.Since(start))
 	cancel() // stop the dialling command drain; the call loop takes over
+	if e.acct.SRTP == SRTPRequired && len(sdesKeys(d.InviteResponse.Body())) == 0 {
+		log.Warn("answered without encryption: hanging up (srtp required)")
+		hctx, hcancel := context.WithTimeout(e.ctx, 5*time.Second)
+		_ = d.Hangup(hctx)
+		hcancel()
+		e.post(domain.CallFailed{ID: c.id, Cause: domain.CauseFailed, Reason: "the other side does not support encrypted calls"})
+		return
+	}
 	c.mu.Lock()
 	c.answered = true
 	c.cancelInvite = nil
@@ -287,15 +309,30 @@ func (e *Engine) middleware(next sipgo.RequestHandler) sipgo.RequestHandler {
 					_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusForbidden, "Forbidden", nil))
 					return
 				}
-			} else if c := e.callBySIPID(callIDOf(req)); c != nil && len(req.Body()) > 0 {
-				held := sdpHeld(req.Body())
-				c.mu.Lock()
-				changed := c.remoteHeld != held
-				c.remoteHeld = held
-				c.mu.Unlock()
-				if changed {
-					e.post(domain.RemoteHold{ID: c.id, On: held})
+				if e.acct.SRTP == SRTPRequired && len(sdesKeys(req.Body())) == 0 {
+					e.log.Info("unencrypted inbound call refused (srtp required)")
+					_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusNotAcceptableHere, "Encryption Required", nil))
+					return
 				}
+			} else if c := e.callBySIPID(callIDOf(req)); c != nil {
+				if len(req.Body()) > 0 {
+					held := sdpHeld(req.Body())
+					c.mu.Lock()
+					changed := c.remoteHeld != held
+					c.remoteHeld = held
+					c.mu.Unlock()
+					if changed {
+						e.post(domain.RemoteHold{ID: c.id, On: held})
+					}
+				}
+				if c.encrypted() {
+					e.answerReinvite(c, req, tx) // diago would drop the srtp
+					return
+				}
+			}
+		case sip.ACK:
+			if c := e.callBySIPID(callIDOf(req)); c != nil && c.ownAck(req) {
+				return
 			}
 		case sip.INFO:
 			if c := e.callBySIPID(callIDOf(req)); c != nil {
@@ -584,9 +621,12 @@ func (e *Engine) Hold(id domain.CallID, on bool) error {
 		ctx, done := context.WithTimeout(e.ctx, 15*time.Second)
 		defer done()
 		var err error
-		if on {
+		switch {
+		case c.encrypted():
+			err = e.ownHold(ctx, c, on)
+		case on:
 			err = d.Hold(ctx)
-		} else {
+		default:
 			err = d.Unhold(ctx)
 		}
 		if err != nil {

@@ -87,8 +87,8 @@ type Account struct {
 	// CAFile is an optional PEM file of a custom CA trusted for TLS in
 	// addition to the system roots. Verification is never skipped.
 	CAFile string
-	// SRTP must be Off (or Unknown) in this build; anything else is refused
-	// with ErrUnsupported rather than silently sending plain RTP.
+	// SRTP is Off (default), Optional (offered, plain RTP accepted) or
+	// Required (unencrypted calls fail); SDES keys, so only with TLS.
 	SRTP SRTPMode
 	// Codecs in order of preference: "PCMU", "PCMA" (default both).
 	Codecs []string
@@ -153,7 +153,10 @@ func (a Account) validate() ([]media.Codec, error) {
 	switch a.SRTP {
 	case SRTPUnknown, SRTPOff:
 	case SRTPOptional, SRTPRequired:
-		return nil, fmt.Errorf("%w: srtp %s", ErrUnsupported, a.SRTP)
+		if a.Transport != TransportTLS {
+			// SDES keys travel in the SDP: in clear text without TLS.
+			return nil, fmt.Errorf("%w: srtp (sdes) needs the tls transport", ErrInvalidAccount)
+		}
 	default:
 		return nil, fmt.Errorf("%w: srtp mode %d", ErrInvalidAccount, a.SRTP)
 	}

@@ -68,8 +68,21 @@
 // Ghost-call protection checks the source ip:port on UDP and only the
 // host on TCP/TLS (a proxy's new connection has an ephemeral port).
 //
+// SRTP (SDES, RFC 4568; only with TLS, else ErrInvalidAccount): Off,
+// Optional (offered; a plain answer or offer is accepted) or Required
+// (an unencrypted offer gets 488, an unencrypted answer is hung up and
+// reported as CallFailed). diago drops the SRTP contexts on any
+// re-INVITE (MediaSession.Fork), so on an encrypted call our hold/resume
+// re-INVITEs are our own sipgo requests and we answer the far end's
+// re-INVITEs ourselves, both with our original SDP (same key, address and
+// o= session id, new version, direction changed); the contexts of the
+// first exchange stay in use. A far end that re-keys in a re-INVITE gets
+// 488 (the call keeps its media) and a re-key in an answer to our hold is
+// reported as HoldFailed. This also avoids diago's o= session-id change
+// and lost external address on those calls.
+//
 // Not in this build (refused with ErrUnsupported, never silently
-// downgraded): SRTP, Opus and G.722.
+// downgraded): Opus and G.722, and DTLS-SRTP.
 //
 // It must not import agent (only agent/domain), ui, audio, store, secrets
 // or crm.

@@ -220,6 +220,9 @@ func (e *Engine) listen(parent context.Context) error {
 		// far-end re-INVITEs (diago notes).
 		tr.TLSConf, tr.TLSURINoSIPS = lc, true
 	}
+	if e.acct.SRTP == SRTPOptional || e.acct.SRTP == SRTPRequired {
+		tr.MediaSRTP = 1 // SDES
+	}
 	ctx, cancel := context.WithCancel(parent)
 	if e.acct.STUNServer != "" {
 		ip, err := stunMappedIP(e.bindHost, e.acct.STUNServer, 3*time.Second)

@@ -36,6 +36,16 @@ type Options struct {
 	ToneHz int
 	// Codecs restricts the account's codecs, e.g. "PCMU/8000/1" (default).
 	Codecs string
+	// Player is baresip's audio_player (default "alsa,null", which
+	// busy-loops: fine for tests, unfair for CPU figures). With a private
+	// pulseaudio (lab/pulse) use "alsa,default" and pass its Env.
+	Player string
+	// MediaEnc is the account's media encryption, e.g. "srtp-mand" (SDES,
+	// required) or "srtp" (offered); empty: none.
+	MediaEnc string
+	// Env is baresip's environment (default: this process's), e.g. a
+	// lab/pulse Server's Env so ALSA's default device is its null sink.
+	Env []string
 }
 
 // Phone is a running baresip.
@@ -132,6 +142,9 @@ func Start(t testing.TB, o Options) *Phone {
 	if o.Codecs == "" {
 		o.Codecs = "PCMU/8000/1"
 	}
+	if o.Player == "" {
+		o.Player = "alsa,null"
+	}
 	dir := t.TempDir()
 	wav := filepath.Join(dir, "tone.wav")
 	if out, err := exec.Command("sox", "-q", "-D", "-n", "-r", "48000", "-c", "1", "-b", "16", "-e", "signed-integer",
@@ -183,7 +196,7 @@ call_local_timeout	120
 call_max_calls		8
 sip_listen		127.0.0.1:%d
 net_interface		127.0.0.1
-audio_player		alsa,null
+audio_player		%s
 audio_source		aufile,%s
 audio_alert		alsa,null
 audio_level		no
@@ -202,6 +215,7 @@ module			g711.so
 module			alsa.so
 module			aufile.so
 module			sndfile.so
+module			srtp.so
 module_tmp		account.so
 module_app		menu.so
 module_app		ctrl_tcp.so
@@ -209,7 +223,7 @@ ctrl_tcp_listen		127.0.0.1:%d
 snd_path		%s
 statmode_default	off
 ringback_disabled	yes
-`, sipPort, wav, rtpLo, rtpLo+99, modulePath(), ctrlPort, p.RecordDir)
+`, sipPort, o.Player, wav, rtpLo, rtpLo+99, modulePath(), ctrlPort, p.RecordDir)
 	if err := os.WriteFile(filepath.Join(dir, "config"), []byte(cfg), 0o600); err != nil {
 		return nil, err
 	}
@@ -224,6 +238,9 @@ ringback_disabled	yes
 	} else {
 		acc = fmt.Sprintf("<sip:%s@127.0.0.1:%d>;answermode=%s;regint=0;audio_codecs=%s\n", o.User, sipPort, answer, o.Codecs)
 	}
+	if o.MediaEnc != "" {
+		acc = strings.TrimSuffix(acc, "\n") + ";mediaenc=" + o.MediaEnc + "\n"
+	}
 	if err := os.WriteFile(filepath.Join(dir, "accounts"), []byte(acc), 0o600); err != nil {
 		return nil, err
 	}
@@ -234,7 +251,11 @@ ringback_disabled	yes
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
 	p.cmd.Stdin = nil
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	p.cmd.Env = append(os.Environ(), "HOME="+dir)
+	env := o.Env
+	if env == nil {
+		env = os.Environ()
+	}
+	p.cmd.Env = append(append([]string{}, env...), "HOME="+dir)
 	if err := p.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start baresip: %w", err)
 	}
