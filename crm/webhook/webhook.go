@@ -6,7 +6,10 @@
 // 2xx or 409 again), which makes every replay safe.
 //
 // Signature header: X-Softphone-Signature: t=<unix seconds>,v1=<hex of
-// HMAC-SHA256(secret, "<t>.<body>")>. Verify it with Verify.
+// HMAC-SHA256(secret, "<t>.<body>")>. Verify it with Verify. With a
+// BearerToken every request also carries "Authorization: Bearer <token>".
+// Both secrets are loaded from the OS keyring by the caller (app does it);
+// they have no JSON form, so a configuration file can never carry them.
 //
 // It imports crm and agent/domain; never agent, store, ui, sip or audio.
 //
@@ -45,6 +48,10 @@ const (
 	HeaderAgent       = "X-Softphone-Agent"
 )
 
+// DefaultName is the connector's outbox target name when Config.Name is
+// empty.
+const DefaultName = "webhook"
+
 // ErrConfig means the configuration is incomplete.
 var ErrConfig = errors.New("webhook configuration incomplete")
 
@@ -53,9 +60,14 @@ var ErrBadSignature = errors.New("webhook signature does not verify")
 
 // Config configures the webhook connector.
 type Config struct {
-	Name   string // outbox target name (default "webhook")
+	Name   string // outbox target name (default DefaultName)
 	LogURL string // POST target for call logs (required)
-	Secret []byte // HMAC key, loaded from the OS keyring by the caller (required)
+	// Secret is the HMAC key, loaded from the OS keyring by the caller
+	// (required, at least 16 bytes).
+	Secret []byte `json:"-"`
+	// BearerToken, when set, is sent as "Authorization: Bearer <token>"
+	// on every request; loaded from the OS keyring by the caller.
+	BearerToken string `json:"-"`
 	// LookupURL is a GET template; {e164}, {digits} and {national} are
 	// replaced (query-escaped). It answers a JSON array (or {"records":
 	// [...]}) of {"id","type","name","url"}. Empty: no lookup.
@@ -66,9 +78,9 @@ type Config struct {
 	// {type} and {e164}.
 	RecordURL    string
 	NewRecordURL string
-	HTTPClient   *http.Client
-	Logger       *slog.Logger
-	Now          func() time.Time
+	HTTPClient   *http.Client     `json:"-"`
+	Logger       *slog.Logger     `json:"-"`
+	Now          func() time.Time `json:"-"`
 }
 
 // Connector is the webhook crm.Connector.
@@ -79,7 +91,10 @@ var _ crm.Connector = (*Connector)(nil)
 // New checks cfg and returns the connector.
 func New(cfg Config) (*Connector, error) {
 	if cfg.Name == "" {
-		cfg.Name = "webhook"
+		cfg.Name = DefaultName
+	}
+	if strings.ContainsAny(cfg.BearerToken, "\r\n") {
+		return nil, fmt.Errorf("%w: the bearer token has a line break", ErrConfig)
 	}
 	if _, err := url.ParseRequestURI(cfg.LogURL); err != nil {
 		return nil, fmt.Errorf("%w: log url: %v", ErrConfig, err)
@@ -206,6 +221,9 @@ func (s *session) crmErr(kind crm.Kind, status int, msg string, err error) *crm.
 // send performs a request; write marks POSTs (transport failures after
 // the connection opened are ambiguous).
 func (s *session) send(req *http.Request, write bool) ([]byte, error) {
+	if s.c.cfg.BearerToken != "" {
+		req.Header.Set("Authorization", "Bearer "+s.c.cfg.BearerToken)
+	}
 	resp, err := s.c.cfg.HTTPClient.Do(req)
 	if err != nil {
 		// Keep the URL out of the message: a lookup's query holds the number.

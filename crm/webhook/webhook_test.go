@@ -3,6 +3,7 @@ package webhook_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -174,5 +175,57 @@ func TestSignature(t *testing.T) {
 		if err := webhook.Verify(secret, tc.h, []byte(tc.body), tc.at, time.Minute); err == nil {
 			t.Fatalf("verified %q over %s", tc.h, tc.body)
 		}
+	}
+}
+
+func TestBearerToken(t *testing.T) {
+	var mu sync.Mutex
+	var auth []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		mu.Lock()
+		auth = append(auth, req.Header.Get("Authorization"))
+		mu.Unlock()
+		if req.Header.Get("Authorization") != "Bearer tok-123" {
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		if req.Method == http.MethodGet {
+			_, _ = w.Write([]byte(`[]`))
+			return
+		}
+		w.WriteHeader(http.StatusCreated)
+	}))
+	defer srv.Close()
+	if _, err := webhook.New(webhook.Config{LogURL: srv.URL, Secret: secret, BearerToken: "a\r\nX-Evil: 1"}); !errors.Is(err, webhook.ErrConfig) {
+		t.Fatalf("bearer token with a line break: %v", err)
+	}
+	for _, tc := range []struct {
+		name, token string
+		ok          bool
+	}{{"with token", "tok-123", true}, {"without", "", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			conn, err := webhook.New(webhook.Config{LogURL: srv.URL, Secret: secret, BearerToken: tc.token, Logger: quiet,
+				LookupURL: srv.URL + "/lookup?p={e164}"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sess, _ := conn.Resume(context.Background(), "alice")
+			res, err := sess.LogCalls(context.Background(), []crm.LogItem{{Key: "k1", AgentID: "alice"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := res[0].Err == nil; got != tc.ok {
+				t.Fatalf("log accepted %v, want %v (%v)", got, tc.ok, res[0].Err)
+			}
+			ph, _ := crm.NewNormalizer("US").Parse("(415) 555-1212")
+			if _, err := sess.LookupPhone(context.Background(), ph); (err == nil) != tc.ok {
+				t.Fatalf("lookup: %v", err)
+			}
+		})
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(auth) != 4 || auth[0] != "Bearer tok-123" || auth[1] != "Bearer tok-123" || auth[2] != "" {
+		t.Fatalf("authorization headers %q", auth)
 	}
 }
