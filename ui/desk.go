@@ -38,6 +38,7 @@ type Desk struct {
 	openURL  func(string) error
 	announce []string
 	demo     *Demo
+	onRender func(v *viewmodel.View)
 
 	vm   *viewmodel.Model
 	tr   *viewmodel.Translator
@@ -128,6 +129,12 @@ func WithShell(s Shell) Option { return func(d *Desk) { d.shell = s } }
 // WithURLOpener sets how CRM records are opened (default: the app's
 // OpenURL).
 func WithURLOpener(open func(string) error) Option { return func(d *Desk) { d.openURL = open } }
+
+// WithRenderHook calls fn on the UI goroutine after every render with
+// the view just applied to the widgets (automation traces: what the window
+// shows, not only what the core holds). fn must return at once and must
+// not keep v.
+func WithRenderHook(fn func(v *viewmodel.View)) Option { return func(d *Desk) { d.onRender = fn } }
 
 // WithAnnouncements lists the announcements the media adapter can play.
 func WithAnnouncements(names []string) Option {
@@ -400,6 +407,9 @@ func (d *Desk) render() {
 			}
 			d.shell.SetTitle(title)
 		}
+	}
+	if d.onRender != nil {
+		d.onRender(&v)
 	}
 }
 

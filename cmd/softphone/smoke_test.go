@@ -130,6 +130,24 @@ func (x *xserver) shot(t testing.TB, path string, w, h int) image.Image {
 	return sub
 }
 
+// waitFrame polls screenshots until ok accepts one (the window painted
+// what the test waits for) and returns it.
+func (x *xserver) waitFrame(t testing.TB, path, what string, ok func(image.Image) bool) image.Image {
+	t.Helper()
+	start := time.Now()
+	for {
+		img := x.shot(t, path, 900, 640)
+		if ok(img) {
+			t.Logf("%s painted after %v", what, time.Since(start).Round(time.Millisecond))
+			return img
+		}
+		if time.Since(start) > 60*time.Second {
+			t.Fatalf("%s was not painted within 60 s (last frame in %s)", what, path)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
 // painted reports whether an image is more than one flat colour (a frame
 // has been drawn).
 func painted(img image.Image) bool {
@@ -152,6 +170,8 @@ type appRun struct {
 	cmd    *exec.Cmd
 	mu     sync.Mutex
 	lines  []string // stdout (trace) lines
+	cursor int      // the line the last waitTrace matched
+	pid    int      // the app's own pid (from the started event)
 	stderr bytes.Buffer
 	wake   chan struct{}
 	done   chan struct{}
@@ -207,6 +227,22 @@ func startApp(t testing.TB, x *xserver, args ...string) *appRun {
 	return a
 }
 
+// dump makes the app print its goroutines (SIGQUIT) into the output, so a
+// timeout shows where it was stuck.
+func (a *appRun) dump() {
+	a.mu.Lock()
+	pid := a.pid
+	a.mu.Unlock()
+	if pid == 0 {
+		return
+	}
+	_ = syscall.Kill(pid, syscall.SIGQUIT)
+	select {
+	case <-a.done:
+	case <-time.After(5 * time.Second):
+	}
+}
+
 // signal sends sig to the app's process group.
 func (a *appRun) signal(sig syscall.Signal) error {
 	return syscall.Kill(-a.cmd.Process.Pid, sig)
@@ -229,21 +265,43 @@ type traceLine struct {
 	MS     int64         `json:"ms"`
 	PID    int           `json:"pid"`
 	Notify *agent.Notify `json:"notify"`
+	Shown  *shown        `json:"shown"`
 }
 
-// waitTrace waits for a trace line that satisfies ok.
+// waitShown waits until the window shows what ok accepts (the "shown"
+// trace event, written after the widgets were updated).
+func (a *appRun) waitShown(t testing.TB, what string, ok func(shown) bool) {
+	t.Helper()
+	a.waitTrace(t, what, 60*time.Second, func(l traceLine) bool { return l.Shown != nil && ok(*l.Shown) })
+}
+
+// waitTrace waits for a trace line that satisfies ok, at or after the
+// line the previous wait matched: waits are sequential, so a later wait
+// never matches an earlier state (a resumed call is not its first
+// answer).
 func (a *appRun) waitTrace(t testing.TB, what string, timeout time.Duration, ok func(traceLine) bool) traceLine {
 	t.Helper()
 	deadline := time.After(timeout)
-	seen := 0
+	a.mu.Lock()
+	seen := a.cursor
+	a.mu.Unlock()
 	for {
 		a.mu.Lock()
 		lines := a.lines[seen:]
+		from := seen
 		seen = len(a.lines)
 		a.mu.Unlock()
-		for _, l := range lines {
+		for i, l := range lines {
 			var tl traceLine
+			if json.Unmarshal([]byte(l), &tl) == nil && tl.Event == "started" {
+				a.mu.Lock()
+				a.pid = tl.PID
+				a.mu.Unlock()
+			}
 			if json.Unmarshal([]byte(l), &tl) == nil && ok(tl) {
+				a.mu.Lock()
+				a.cursor = from + i
+				a.mu.Unlock()
 				return tl
 			}
 		}
@@ -252,6 +310,7 @@ func (a *appRun) waitTrace(t testing.TB, what string, timeout time.Duration, ok 
 		case <-a.done:
 			t.Fatalf("the app exited while waiting for %s:\n%s", what, a.output())
 		case <-deadline:
+			a.dump()
 			t.Fatalf("no %s within %v:\n%s", what, timeout, a.output())
 		}
 	}
@@ -340,8 +399,12 @@ func TestSmokeWindow(t *testing.T) {
 		return l.Notify != nil && l.Notify.Agent != nil && l.Notify.Agent.Agent.ID == "a1" &&
 			l.Notify.Agent.Status != domain.StatusOffline && l.Notify.Agent.Registration.State == domain.RegRegistered
 	})
-	time.Sleep(500 * time.Millisecond) // let the frame after the change be drawn
-	signedIn := x.shot(t, filepath.Join(shots, "2-signed-in.png"), 900, 640)
+	a.waitShown(t, "the idle screen", func(s shown) bool { return s.Screen == "idle" && s.Agent != "" })
+	// The frame follows: wait for the green Call button of the idle screen.
+	signedIn := x.waitFrame(t, filepath.Join(shots, "2-signed-in.png"), "the idle screen", func(img image.Image) bool {
+		_, _, ok := findBand(img, successColor(), 100, false)
+		return ok
+	})
 	if !painted(signedIn) || sameImage(img, signedIn) {
 		t.Fatal("the window did not change after signing in")
 	}
@@ -363,6 +426,7 @@ func TestSmokeWindow(t *testing.T) {
 			id = c.ID
 		}
 	}
+	a.waitShown(t, "the incoming call", func(s shown) bool { return s.Screen == "incoming" })
 	time.Sleep(500 * time.Millisecond)
 	x.shot(t, filepath.Join(shots, "3-ringing.png"), 900, 640)
 	key("mousemove", "890", "630") // off the buttons: no hover tint
@@ -372,6 +436,9 @@ func TestSmokeWindow(t *testing.T) {
 			return l.Notify != nil && slices.ContainsFunc(l.Notify.Calls, func(c domain.Call) bool {
 				return c.ID == id && c.State == st
 			})
+		})
+		a.waitShown(t, what+" on screen", func(s shown) bool {
+			return s.Screen == "call" && s.Call == string(id) && s.Held == (st == domain.CallStateHeld)
 		})
 	}
 
@@ -389,6 +456,7 @@ func TestSmokeWindow(t *testing.T) {
 	a.waitTrace(t, "the hung-up call", 60*time.Second, func(l traceLine) bool {
 		return l.Notify != nil && slices.Contains(l.Notify.Ended, id)
 	})
+	a.waitShown(t, "the wrap-up screen", func(s shown) bool { return s.Screen == "wrap-up" })
 
 	// Wrap-up: typing starts the outcome; then the "Wrap call" button
 	// (the lowest blue band: the countdown bar is above it).
@@ -399,9 +467,11 @@ func TestSmokeWindow(t *testing.T) {
 			return ix.Outcome == "Resolved"
 		})
 	})
-	time.Sleep(500 * time.Millisecond)
-	wrap := x.shot(t, filepath.Join(shots, "6-wrap-up.png"), 900, 640)
-	doneX, doneY, ok := findBand(wrap, primaryColor(), 60, true)
+	// The countdown bar and the Wrap call button: two wide blue bands.
+	wrap := x.waitFrame(t, filepath.Join(shots, "6-wrap-up.png"), "the wrap-up screen", func(img image.Image) bool {
+		return len(bands(img, primaryColor(), 300)) >= 2
+	})
+	doneX, doneY, ok := findBand(wrap, primaryColor(), 300, true)
 	if !ok {
 		t.Fatal(`no "Wrap call" button (a blue band) on the wrap-up screen`)
 	}
@@ -412,6 +482,7 @@ func TestSmokeWindow(t *testing.T) {
 	a.waitTrace(t, "no pending call log", 60*time.Second, func(l traceLine) bool {
 		return l.Notify != nil && l.Notify.Logs != nil && l.Notify.Logs.Pending == 0
 	})
+	a.waitShown(t, "the idle screen after wrap-up", func(s shown) bool { return s.Screen == "idle" })
 	time.Sleep(500 * time.Millisecond)
 	x.shot(t, filepath.Join(shots, "7-wrapped.png"), 900, 640)
 
@@ -461,12 +532,32 @@ func TestSmokeWindow(t *testing.T) {
 // from the theme needs a running Fyne app.)
 func warningColor() color.Color { return color.NRGBA{R: 0xff, G: 0x98, B: 0x00, A: 0xff} }
 
+func successColor() color.Color { return color.NRGBA{R: 0x43, G: 0xf4, B: 0x36, A: 0xff} }
+
 func primaryColor() color.Color { return color.NRGBA{R: 0x29, G: 0x6f, B: 0xf6, A: 0xff} }
 
 // findBand finds a horizontal run of at least minRun pixels close to c and
 // returns the middle of the band of rows holding such runs: the first band
 // from the top, or with last the lowest one.
 func findBand(img image.Image, c color.Color, minRun int, last bool) (x, y int, ok bool) {
+	bs := bands(img, c, minRun)
+	if len(bs) == 0 {
+		return 0, 0, false
+	}
+	b := bs[0]
+	if last {
+		b = bs[len(bs)-1]
+	}
+	mid := b[len(b)/2]
+	return (mid.x0 + mid.x1) / 2, mid.y, true
+}
+
+// bandRow is the longest run of a colour in one row.
+type bandRow struct{ y, x0, x1 int }
+
+// bands returns the bands of consecutive rows that hold a run of at least
+// minRun pixels close to c, top to bottom.
+func bands(img image.Image, c color.Color, minRun int) [][]bandRow {
 	near := func(p color.Color) bool {
 		r0, g0, b0, _ := c.RGBA()
 		r, g, b, _ := p.RGBA()
@@ -474,8 +565,7 @@ func findBand(img image.Image, c color.Color, minRun int, last bool) (x, y int, 
 		abs := func(v int) int { return max(v, -v) }
 		return abs(d(r, r0)) < 24 && abs(d(g, g0)) < 24 && abs(d(b, b0)) < 24
 	}
-	type row struct{ y, x0, x1 int }
-	var rows []row
+	var rows []bandRow
 	bnd := img.Bounds()
 	for yy := bnd.Min.Y; yy < bnd.Max.Y; yy++ {
 		run, best, bestEnd := 0, 0, 0
@@ -490,26 +580,18 @@ func findBand(img image.Image, c color.Color, minRun int, last bool) (x, y int, 
 			}
 		}
 		if best >= minRun {
-			rows = append(rows, row{yy, bestEnd - best + 1, bestEnd})
+			rows = append(rows, bandRow{yy, bestEnd - best + 1, bestEnd})
 		}
-	}
-	if len(rows) == 0 {
-		return 0, 0, false
 	}
 	// Split into bands of consecutive rows.
-	var bands [][]row
+	var out [][]bandRow
 	for i, r := range rows {
 		if i == 0 || r.y != rows[i-1].y+1 {
-			bands = append(bands, nil)
+			out = append(out, nil)
 		}
-		bands[len(bands)-1] = append(bands[len(bands)-1], r)
+		out[len(out)-1] = append(out[len(out)-1], r)
 	}
-	b := bands[0]
-	if last {
-		b = bands[len(bands)-1]
-	}
-	mid := b[len(b)/2]
-	return (mid.x0 + mid.x1) / 2, mid.y, true
+	return out
 }
 
 func sameImage(a, b image.Image) bool {

@@ -13,7 +13,6 @@ import (
 	"sync"
 
 	"github.com/callcentre/softphone/agent/domain"
-	"github.com/callcentre/softphone/secrets"
 	"github.com/callcentre/softphone/sip/demopbx"
 	"github.com/callcentre/softphone/store"
 	"github.com/callcentre/softphone/ui"
@@ -32,10 +31,10 @@ type agentSource interface {
 type sources struct {
 	db     *store.DB
 	core   agentSource
-	sec    *secrets.Store // nil: no keyring
-	cfg    domain.Config  // what agents sign in with
-	shared bool           // the PC is marked shared (read once at start)
-	dir    string         // data directory (the remembered agent's file)
+	sec    store.SecretRemover // the keyring (*secrets.Store); nil: none
+	cfg    domain.Config       // what agents sign in with
+	shared bool                // the PC is marked shared (read once at start)
+	dir    string              // data directory (the remembered agent's file)
 	log    *slog.Logger
 
 	mu      sync.Mutex
@@ -51,7 +50,7 @@ var (
 
 // newSources reads the shared-PC flag once (the login screen asks for it
 // while it is built).
-func newSources(db *store.DB, core agentSource, sec *secrets.Store, cfg domain.Config, dir string, log *slog.Logger) (*sources, error) {
+func newSources(db *store.DB, core agentSource, sec store.SecretRemover, cfg domain.Config, dir string, log *slog.Logger) (*sources, error) {
 	m, err := db.MachineSettings()
 	if err != nil {
 		return nil, err
@@ -286,11 +285,7 @@ func (s *sources) SignedOut(agentID string) error {
 		s.signing = ""
 	}
 	s.mu.Unlock()
-	var sec store.SecretRemover
-	if s.sec != nil {
-		sec = s.sec
-	}
-	if _, err := s.db.Logout(agentID, sharedPolicy, sec); err != nil {
+	if _, err := s.db.Logout(agentID, sharedPolicy, s.sec); err != nil {
 		return err
 	}
 	return nil

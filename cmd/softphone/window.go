@@ -48,6 +48,21 @@ func runWindow(ctx context.Context, sp *softapp.App, src *sources, o options, st
 		ui.WithSettings(src),
 		ui.WithStats(sp.SIP),
 	}
+	if o.trace {
+		// What the window shows, each time it changes: automation waits
+		// for the frame, not only for the core.
+		var last shown
+		opts = append(opts, ui.WithRenderHook(func(v *viewmodel.View) {
+			now := shown{Screen: v.Screen.String(), Agent: v.Header.Agent}
+			if v.Call != nil {
+				now.Call, now.Held = string(v.Call.ID), v.Call.Held
+			}
+			if now != last {
+				last = now
+				tr.write(map[string]any{"event": "shown", "shown": now})
+			}
+		}))
+	}
 	if sp.Demo && sp.PBX != nil {
 		opts = append(opts, ui.WithDemo(demoOf(sp.PBX)))
 	}
@@ -79,6 +94,14 @@ func runWindow(ctx context.Context, sp *softapp.App, src *sources, o options, st
 	desk.Stop()
 	tr.write(map[string]any{"event": "stopped"})
 	return nil
+}
+
+// shown is what the window shows (the -trace "shown" event).
+type shown struct {
+	Screen string `json:"screen"`
+	Agent  string `json:"agent,omitempty"`
+	Call   string `json:"call,omitempty"`
+	Held   bool   `json:"held,omitempty"`
 }
 
 // trace writes JSON lines for automation (-trace), one writer at a time.

@@ -1,0 +1,238 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/callcentre/softphone/agent/domain"
+	"github.com/callcentre/softphone/store"
+	"github.com/callcentre/softphone/ui"
+)
+
+// fakeCore stands in for the core's snapshot (who is signed in).
+type fakeCore struct {
+	mu sync.Mutex
+	id string
+}
+
+func (f *fakeCore) Snapshot() domain.State {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var s domain.State
+	s.Agent.ID = f.id
+	s.Presence.Presence = domain.PresenceOffline
+	if f.id != "" {
+		s.Presence.Presence = domain.PresenceAvailable
+	}
+	return s
+}
+
+func (f *fakeCore) set(id string) { f.mu.Lock(); f.id = id; f.mu.Unlock() }
+
+// savedSink collects CallLogSaved events.
+type savedSink chan domain.Input
+
+func (s savedSink) Post(in domain.Input) error { s <- in; return nil }
+
+// fakeRemover records secret removals (shared-PC logout).
+type fakeRemover struct{ removed []string }
+
+func (f *fakeRemover) DeleteAgent(id string) error { f.removed = append(f.removed, id); return nil }
+
+func openStore(t *testing.T) (*store.DB, string) {
+	t.Helper()
+	dir := t.TempDir()
+	db, err := store.Open(dir, store.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = db.Close() })
+	return db, dir
+}
+
+func TestSourcesLibraryOverTheStore(t *testing.T) {
+	db, dir := openStore(t)
+	core := &fakeCore{}
+	src, err := newSources(db, core, nil, domain.DefaultConfig(), dir, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.Favorites(); !errors.Is(err, errNotSignedIn) {
+		t.Fatalf("favorites while signed out: %v", err)
+	}
+	core.set("a1")
+	if err := src.AddFavorite(ui.Contact{Name: "Zoe", Number: "+442079460018"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.AddFavorite(ui.Contact{Name: "anna", Number: "+12025550143"}); err != nil {
+		t.Fatal(err)
+	}
+	favs, err := src.Favorites()
+	if err != nil || len(favs) != 2 || favs[0].Name != "anna" || favs[1].Number != "+442079460018" {
+		t.Fatalf("favorites %+v %v", favs, err)
+	}
+	if err := src.RemoveFavorite("+12025550143"); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.AddFavorite(ui.Contact{Number: "not a number"}); err == nil {
+		t.Fatal("a bad number must be refused")
+	}
+
+	// History views over call logs saved through the store's call logger.
+	sink := make(savedSink, 4)
+	cl := db.NewCallLogger()
+	cl.Attach(sink)
+	t0 := time.Now().Add(-time.Hour)
+	for _, l := range []domain.CallLog{
+		{Key: "k1", AgentID: "a1", Direction: domain.DirectionInbound, Remote: domain.Party{Number: "+442079460018", Name: "Alice Martin"},
+			StartedAt: t0, AnsweredAt: t0.Add(time.Second), EndedAt: t0.Add(time.Minute), Talk: time.Minute},
+		{Key: "k2", AgentID: "a1", Direction: domain.DirectionInbound, Remote: domain.Party{Number: "+12025550143"},
+			StartedAt: t0.Add(2 * time.Minute), EndedAt: t0.Add(3 * time.Minute), Missed: true},
+		{Key: "k3", AgentID: "a1", Direction: domain.DirectionOutbound, Remote: domain.Party{Number: "201"},
+			StartedAt: t0.Add(4 * time.Minute), EndedAt: t0.Add(5 * time.Minute)},
+	} {
+		if err := cl.SaveCallLog(l); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case in := <-sink:
+			if _, ok := in.(domain.CallLogSaved); !ok {
+				t.Fatalf("save: %#v", in)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("call log not saved")
+		}
+	}
+	for kind, want := range map[ui.RecentKind][]string{
+		ui.RecentAll: {"k3", "k2", "k1"}, ui.RecentMissed: {"k2"}, ui.RecentIncoming: {"k1"}, ui.RecentOutgoing: {"k3"},
+	} {
+		got, err := src.Recent(kind, kind.Limit())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var keys []string
+		for _, c := range got {
+			keys = append(keys, c.Key)
+		}
+		if len(keys) != len(want) {
+			t.Fatalf("list %d: %q, want %q", kind, keys, want)
+		}
+		for i := range want {
+			if keys[i] != want[i] {
+				t.Fatalf("list %d: %q, want %q", kind, keys, want)
+			}
+		}
+		if kind == ui.RecentIncoming && (got[0].Contact.Name != "Alice Martin" || got[0].Talk != time.Minute || got[0].Missed) {
+			t.Fatalf("incoming entry %+v", got[0])
+		}
+	}
+	if _, err := src.Recent(ui.RecentUnknown, 5); err == nil {
+		t.Fatal("an unknown list must be an error")
+	}
+}
+
+func TestSourcesSettingsAndRememberMe(t *testing.T) {
+	db, dir := openStore(t)
+	core := &fakeCore{}
+	src, err := newSources(db, core, nil, domain.DefaultConfig(), dir, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s, err := src.LoadSettings(); err != nil || !s.EchoCancel {
+		t.Fatalf("defaults: %+v %v", s, err)
+	}
+	if err := src.SaveSettings(ui.Settings{}); !errors.Is(err, errNotSignedIn) {
+		t.Fatalf("save while signed out: %v", err)
+	}
+	if src.AgentPasswords() || src.SSO() != "" || src.Shared() {
+		t.Fatal("a personal PC without sign-in server: agent ID only, no SSO")
+	}
+	if _, _, err := src.SignIn(context.Background(), "a1", "pw", false); !errors.Is(err, errNoAgentPassword) {
+		t.Fatalf("a password nothing can check: %v", err)
+	}
+	if _, _, err := src.SignIn(context.Background(), "", "", false); err == nil {
+		t.Fatal("empty agent ID must fail")
+	}
+	who, cfg, err := src.SignIn(context.Background(), " a1 ", "", true)
+	if err != nil || who.ID != "a1" || cfg.MaxLines != domain.DefaultConfig().MaxLines {
+		t.Fatalf("sign-in %+v %v", who, err)
+	}
+	if src.Remembered() != "a1" {
+		t.Fatalf("remembered %q", src.Remembered())
+	}
+	core.set("a1")
+	set := ui.DefaultSettings()
+	set.QuickNotes = []domain.QuickNote{{Name: "Refund", Text: "Refund issued."}}
+	set.ScreenPop = domain.ScreenPopAtAnswer
+	if err := src.SaveSettings(set); err != nil {
+		t.Fatal(err)
+	}
+	if err := src.SignedOut("a1"); err != nil {
+		t.Fatal(err)
+	}
+	core.set("")
+	// Signed out: the remembered agent's settings are what the window shows.
+	got, err := src.LoadSettings()
+	if err != nil || len(got.QuickNotes) != 1 || got.ScreenPop != domain.ScreenPopAtAnswer {
+		t.Fatalf("settings after sign-out %+v %v", got, err)
+	}
+	// Unchecking "remember me" forgets the agent.
+	if _, _, err := src.SignIn(context.Background(), "a1", "", false); err != nil {
+		t.Fatal(err)
+	}
+	if src.Remembered() != "" {
+		t.Fatalf("still remembered %q", src.Remembered())
+	}
+	// A garbled file loses nothing else: nobody is remembered.
+	if err := os.WriteFile(filepath.Join(dir, "remembered-agent.json"), []byte("{"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if src.Remembered() != "" {
+		t.Fatal("a garbled file must remember nobody")
+	}
+}
+
+func TestSourcesSharedPCLogoutWipes(t *testing.T) {
+	db, dir := openStore(t)
+	if err := db.PutMachineSettings(store.MachineSettings{Shared: true}); err != nil {
+		t.Fatal(err)
+	}
+	core := &fakeCore{}
+	src, err := newSources(db, core, nil, domain.DefaultConfig(), dir, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !src.Shared() {
+		t.Fatal("shared flag not read")
+	}
+	if _, _, err := src.SignIn(context.Background(), "a1", "", true); err != nil {
+		t.Fatal(err)
+	}
+	if src.Remembered() != "" {
+		t.Fatal("a shared PC must never remember")
+	}
+	core.set("a1")
+	if err := src.AddFavorite(ui.Contact{Name: "Zoe", Number: "+442079460018"}); err != nil {
+		t.Fatal(err)
+	}
+	// Without a keyring the shared-PC logout cannot remove secrets: it
+	// says so instead of pretending.
+	if err := src.SignedOut("a1"); !errors.Is(err, store.ErrNoSecrets) {
+		t.Fatalf("shared logout without keyring: %v", err)
+	}
+	rm := &fakeRemover{}
+	src.sec = rm
+	if err := src.SignedOut("a1"); err != nil || len(rm.removed) != 1 || rm.removed[0] != "a1" {
+		t.Fatalf("shared logout: %v, secrets removed for %q", err, rm.removed)
+	}
+	favs, err := src.Favorites()
+	if err != nil || len(favs) != 0 {
+		t.Fatalf("favorites after a shared-PC logout: %+v %v", favs, err)
+	}
+}
