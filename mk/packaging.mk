@@ -14,12 +14,12 @@ NFPM        := build/tools/nfpm
 WINBUILD    := build/windows
 WINEXE      := $(WINBUILD)/softphone.exe
 MSI         := $(DIST)/Softphone-$(PKG_VERSION)-x64.msi
-PA_PREFIX   := build/mingw-portaudio
+PA_PREFIX   := build/mingw
 MACAPP      := $(DIST)/macos/Softphone.app
 ICON_SIZES  := 16 32 48 64 128 256 512 1024
 PKG_LDFLAGS := -s -w -X main.version=$(PKG_VERSION)
 
-.PHONY: packages linux-binary icons deb rpm windows portaudio-mingw msi sign macos-bundle test-packaging clean-packaging
+.PHONY: packages linux-binary icons deb rpm windows mingw-libs msi sign macos-bundle test-packaging clean-packaging
 
 packages: deb rpm msi macos-bundle ## packaging: the .deb, .rpm, MSI and macOS bundle skeleton in dist/
 	@ls -l $(DIST)/*.deb $(DIST)/*.rpm $(DIST)/*.msi
@@ -49,10 +49,10 @@ rpm: $(NFPM) linux-binary icons $(PKGBUILD)/io.callcentre.softphone.metainfo.xml
 	@mkdir -p $(DIST)
 	VERSION=$(PKG_VERSION) PKGBUILD=$(PKGBUILD) $(NFPM) package -f packaging/linux/nfpm.yaml -p rpm -t $(DIST)/
 
-portaudio-mingw: ## packaging: PortAudio 19.7.0 static library for mingw-w64 (cached in build/mingw-portaudio)
-	packaging/windows/portaudio-mingw.sh $(PA_PREFIX)
+mingw-libs: ## packaging: static PortAudio 19.7.0 and speexdsp 1.2.1 for mingw-w64 (cached in build/mingw)
+	packaging/windows/mingw-libs.sh $(PA_PREFIX)
 
-windows: portaudio-mingw icons ## packaging: cross-build build/windows/softphone.exe for windows/amd64 (signed when SIGN_CERT/SIGN_KEY are set)
+windows: mingw-libs icons ## packaging: cross-build build/windows/softphone.exe for windows/amd64 (signed when SIGN_CERT/SIGN_KEY are set)
 	VERSION=$(PKG_VERSION) PA_PREFIX=$(PA_PREFIX) ICONS=$(PKGBUILD)/icons OUT=$(WINEXE) packaging/windows/build-exe.sh
 	@if [ -n "$(SIGN_CERT)" ]; then packaging/windows/sign.sh $(WINEXE); fi
 
