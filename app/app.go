@@ -14,6 +14,7 @@ import (
 	"github.com/callcentre/softphone/crm/local"
 	"github.com/callcentre/softphone/crm/outbox"
 	"github.com/callcentre/softphone/crm/salesforce"
+	"github.com/callcentre/softphone/crm/webhook"
 	"github.com/callcentre/softphone/desktop"
 	"github.com/callcentre/softphone/secrets"
 	"github.com/callcentre/softphone/sip"
@@ -70,15 +71,29 @@ type Config struct {
 	// the local directory (crm/local) in the agent's store profile is the
 	// CRM, and call logs stay in the store's history.
 	Salesforce *salesforce.Config
+	// Webhook configures the generic webhook connector (crm/webhook) as
+	// the external CRM instead of Salesforce: Name (default "webhook"),
+	// LogURL, LookupURL, SearchURL, RecordURL, NewRecordURL, HTTPClient;
+	// Logger defaults to Logger. Its HMAC signing secret and optional
+	// bearer token are read from the OS keyring (Secrets, required) under
+	// agent MachineAgent, account WebhookAccount(Name), kinds
+	// secrets.KindClientSecret and secrets.KindAccessToken (store them
+	// with SetWebhookSecrets); Build refuses a Secret or BearerToken set
+	// here (ErrSecretInConfig). Call logs go through the outbox like
+	// Salesforce's, caller lookup through LookupURL with the store's
+	// contact cache as fallback; the webhook has no interactive sign-in.
+	// Setting both Salesforce and Webhook is ErrTwoCRMs.
+	Webhook *webhook.Config
 	// OnScreenPop shows the local CRM's in-app screen pops (the UI hands
 	// them to fyne.Do; it runs on its own goroutine). nil: the local CRM
 	// refuses pops and the core shows a notice. Never opens a browser.
 	OnScreenPop func(ScreenPop)
-	// Opener opens Salesforce screen pops (default crm.OpenBrowser).
+	// Opener opens the external CRM's screen pops (default
+	// crm.OpenBrowser).
 	Opener crm.Opener
-	// OnOutboxChange receives the Salesforce outbox status (pending, dead
-	// letters, last error, offline) on the worker goroutine; it must not
-	// block.
+	// OnOutboxChange receives the external CRM's outbox status (pending,
+	// dead letters, last error, offline) on the worker goroutine; it must
+	// not block.
 	OnOutboxChange func(outbox.Status)
 	// OutboxOptions tune the outbox worker (tests shorten its delays).
 	OutboxOptions []outbox.Option
@@ -116,12 +131,18 @@ type App struct {
 	// CRM is configured (nil otherwise): import contacts into it
 	// (ImportCSV, ImportVCard) while an agent is signed in.
 	Local *local.Directory
-	// CRM is the Salesforce Directory port (nil without Salesforce).
+	// CRM is the external CRM's Directory port (nil without an external
+	// CRM).
 	CRM *crm.Directory
-	// Salesforce is the connector (nil without Salesforce).
+	// Connector is the external CRM (Salesforce or the webhook; nil
+	// without one).
+	Connector crm.Connector
+	// Salesforce is the Salesforce connector (nil unless configured).
 	Salesforce *salesforce.Connector
-	// Outbox delivers call logs to Salesforce (nil without it): Status,
-	// DeadLetters and Resend for the UI.
+	// Webhook is the webhook connector (nil unless configured).
+	Webhook *webhook.Connector
+	// Outbox delivers call logs to the external CRM (nil without one):
+	// Status, DeadLetters and Resend for the UI.
 	Outbox *outbox.Worker
 
 	log     *slog.Logger
@@ -132,10 +153,12 @@ type App struct {
 	closers []func() error
 }
 
-const (
-	tokenAgent   = "machine"
-	tokenAccount = "control-api"
-)
+// MachineAgent is the keyring "agent" under which machine-wide secrets
+// are kept (the control API token, the webhook's secrets), apart from
+// every signed-in agent's own.
+const MachineAgent = "machine"
+
+const tokenAccount = "control-api"
 
 // Build constructs and starts everything. On error whatever was started
 // is closed again.
@@ -292,7 +315,7 @@ func (a *App) controlToken(cfg Config) (string, error) {
 		return cfg.ControlToken, nil
 	}
 	if cfg.Secrets != nil {
-		tok, err := cfg.Secrets.Get(tokenAgent, tokenAccount, secrets.KindAccessToken)
+		tok, err := cfg.Secrets.Get(MachineAgent, tokenAccount, secrets.KindAccessToken)
 		if err == nil && tok != "" {
 			return tok, nil
 		}
@@ -300,7 +323,7 @@ func (a *App) controlToken(cfg Config) (string, error) {
 			if tok, err = control.NewToken(); err != nil {
 				return "", err
 			}
-			if err := cfg.Secrets.Set(tokenAgent, tokenAccount, secrets.KindAccessToken, tok); err != nil {
+			if err := cfg.Secrets.Set(MachineAgent, tokenAccount, secrets.KindAccessToken, tok); err != nil {
 				a.log.Warn("control api token not stored; it changes at every start", "error", err)
 			}
 			return tok, nil

@@ -13,6 +13,8 @@ import (
 	"github.com/callcentre/softphone/crm/local"
 	"github.com/callcentre/softphone/crm/outbox"
 	"github.com/callcentre/softphone/crm/salesforce"
+	"github.com/callcentre/softphone/crm/webhook"
+	"github.com/callcentre/softphone/secrets"
 	"github.com/callcentre/softphone/sip/demopbx"
 )
 
@@ -63,42 +65,30 @@ type crmWiring struct {
 	targets   []string
 }
 
-// buildCRM builds the CRM side: the local directory (no external CRM) or
-// the Salesforce connector with its Directory and outbox worker.
+// buildCRM builds the CRM side: the local directory (no external CRM), or
+// the one external connector (Salesforce or the webhook) with its
+// Directory and outbox worker.
 func (a *App) buildCRM(cfg Config) (crmWiring, error) {
-	if cfg.Salesforce == nil {
-		pop := func(key string, c local.Contact) { a.pop(ScreenPop{Key: key, Contact: &c}) }
-		popNew := func(key, e164 string) { a.pop(ScreenPop{Key: key, Number: e164}) }
-		opts := []local.Option{local.WithLogger(a.log)}
-		if a.onPop != nil {
-			opts = append(opts, local.WithPop(pop), local.WithPopNew(popNew))
-		}
-		d, err := local.New(noProfile{}, a.Normalizer, opts...)
+	var conn crm.Connector
+	switch {
+	case cfg.Salesforce != nil && cfg.Webhook != nil:
+		return crmWiring{}, ErrTwoCRMs
+	case cfg.Salesforce != nil:
+		sf, err := a.buildSalesforce(cfg)
 		if err != nil {
 			return crmWiring{}, err
 		}
-		a.Local = d
-		a.closers = append(a.closers, func() error { d.Wait(); return nil })
-		return crmWiring{directory: d}, nil
-	}
-	sc := *cfg.Salesforce
-	if sc.Keyring == nil {
-		if cfg.Secrets == nil {
-			return crmWiring{}, fmt.Errorf("salesforce: %w", ErrNoKeyring)
+		a.Salesforce, conn = sf, sf
+	case cfg.Webhook != nil:
+		wh, err := a.buildWebhook(cfg)
+		if err != nil {
+			return crmWiring{}, err
 		}
-		sc.Keyring = cfg.Secrets
+		a.Webhook, conn = wh, wh
+	default:
+		return a.buildLocal()
 	}
-	if sc.Logger == nil {
-		sc.Logger = a.log
-	}
-	if sc.Region == "" {
-		sc.Region = cfg.Region
-	}
-	sf, err := salesforce.New(sc)
-	if err != nil {
-		return crmWiring{}, err
-	}
-	a.Salesforce = sf
+	a.Connector = conn
 	dopts := []crm.DirectoryOption{crm.WithDirectoryLogger(a.log)}
 	if cfg.Opener != nil {
 		dopts = append(dopts, crm.WithOpener(cfg.Opener))
@@ -109,12 +99,125 @@ func (a *App) buildCRM(cfg Config) (crmWiring, error) {
 	if cfg.OnOutboxChange != nil {
 		wopts = append(wopts, outbox.OnChange(cfg.OnOutboxChange))
 	}
-	a.Outbox = outbox.New(a.Store, sf, append(wopts, cfg.OutboxOptions...)...)
+	a.Outbox = outbox.New(a.Store, conn, append(wopts, cfg.OutboxOptions...)...)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { defer close(done); _ = a.Outbox.Run(ctx) }()
 	a.closers = append(a.closers, func() error { cancel(); <-done; return nil })
-	return crmWiring{directory: a.CRM, targets: []string{sf.Name()}}, nil
+	return crmWiring{directory: a.CRM, targets: []string{conn.Name()}}, nil
+}
+
+// buildLocal builds the local CRM over an empty backend; the signed-in
+// agent's profile becomes its backend at sign-in.
+func (a *App) buildLocal() (crmWiring, error) {
+	pop := func(key string, c local.Contact) { a.pop(ScreenPop{Key: key, Contact: &c}) }
+	popNew := func(key, e164 string) { a.pop(ScreenPop{Key: key, Number: e164}) }
+	opts := []local.Option{local.WithLogger(a.log)}
+	if a.onPop != nil {
+		opts = append(opts, local.WithPop(pop), local.WithPopNew(popNew))
+	}
+	d, err := local.New(noProfile{}, a.Normalizer, opts...)
+	if err != nil {
+		return crmWiring{}, err
+	}
+	a.Local = d
+	a.closers = append(a.closers, func() error { d.Wait(); return nil })
+	return crmWiring{directory: d}, nil
+}
+
+func (a *App) buildSalesforce(cfg Config) (*salesforce.Connector, error) {
+	sc := *cfg.Salesforce
+	if sc.Keyring == nil {
+		if cfg.Secrets == nil {
+			return nil, fmt.Errorf("salesforce: %w", ErrNoKeyring)
+		}
+		sc.Keyring = cfg.Secrets
+	}
+	if sc.Logger == nil {
+		sc.Logger = a.log
+	}
+	if sc.Region == "" {
+		sc.Region = cfg.Region
+	}
+	return salesforce.New(sc)
+}
+
+// buildWebhook builds the webhook connector with its signing secret and
+// bearer token read from the OS keyring (never from the configuration).
+func (a *App) buildWebhook(cfg Config) (*webhook.Connector, error) {
+	wc := *cfg.Webhook
+	if len(wc.Secret) != 0 || wc.BearerToken != "" {
+		return nil, fmt.Errorf("webhook: %w", ErrSecretInConfig)
+	}
+	if cfg.Secrets == nil {
+		return nil, fmt.Errorf("webhook: %w", ErrNoKeyring)
+	}
+	if wc.Name == "" {
+		wc.Name = webhook.DefaultName
+	}
+	secret, bearer, err := webhookSecrets(cfg.Secrets, wc.Name)
+	if err != nil {
+		return nil, err
+	}
+	wc.Secret, wc.BearerToken = []byte(secret), bearer
+	if wc.Logger == nil {
+		wc.Logger = a.log
+	}
+	return webhook.New(wc)
+}
+
+// WebhookAccount is the keyring account (under MachineAgent) holding the
+// secrets of the webhook connector named name ("" is webhook.DefaultName).
+func WebhookAccount(name string) string {
+	if name == "" {
+		name = webhook.DefaultName
+	}
+	return "crm-webhook:" + name
+}
+
+// webhookSecrets reads the signing secret (required) and the bearer token
+// (optional) of the webhook named name.
+func webhookSecrets(kr crm.Keyring, name string) (secret, bearer string, err error) {
+	acct := WebhookAccount(name)
+	secret, err = kr.Get(MachineAgent, acct, secrets.KindClientSecret)
+	switch {
+	case errors.Is(err, secrets.ErrNotFound) || (err == nil && secret == ""):
+		return "", "", fmt.Errorf("webhook %s: %w", name, ErrNoWebhookSecret)
+	case err != nil:
+		return "", "", fmt.Errorf("webhook %s: signing secret: %w", name, err)
+	}
+	bearer, err = kr.Get(MachineAgent, acct, secrets.KindAccessToken)
+	if errors.Is(err, secrets.ErrNotFound) {
+		return secret, "", nil
+	}
+	if err != nil {
+		return "", "", fmt.Errorf("webhook %s: bearer token: %w", name, err)
+	}
+	return secret, bearer, nil
+}
+
+// SetWebhookSecrets stores the signing secret (at least 16 bytes) and the
+// bearer token ("" removes it) of the webhook named name in kr, the OS
+// keyring (*secrets.Store), where Build reads them. cmd calls it from its
+// administration command; the values never go to a file.
+func SetWebhookSecrets(kr crm.Keyring, name, signingSecret, bearerToken string) error {
+	if len(signingSecret) < 16 {
+		return fmt.Errorf("webhook: %w", ErrWeakWebhookSecret)
+	}
+	acct := WebhookAccount(name)
+	if err := kr.Set(MachineAgent, acct, secrets.KindClientSecret, signingSecret); err != nil {
+		return fmt.Errorf("webhook: signing secret: %w", err)
+	}
+	if bearerToken == "" {
+		if err := kr.Delete(MachineAgent, acct, secrets.KindAccessToken); err != nil && !errors.Is(err, secrets.ErrNotFound) {
+			return fmt.Errorf("webhook: bearer token: %w", err)
+		}
+		return nil
+	}
+	if err := kr.Set(MachineAgent, acct, secrets.KindAccessToken, bearerToken); err != nil {
+		return fmt.Errorf("webhook: bearer token: %w", err)
+	}
+	return nil
 }
 
 func (a *App) pop(p ScreenPop) {
@@ -125,8 +228,10 @@ func (a *App) pop(p ScreenPop) {
 
 // crmSession follows the signed-in agent: it switches the local directory
 // to the agent's store profile (seeding the demo contacts in demo mode),
-// or resumes the agent's Salesforce session; at sign-out it flushes the
-// agent's outbox (and, on a shared PC, signs out of Salesforce).
+// or resumes the agent's session of the external CRM (Salesforce from the
+// keyring; the webhook always); at sign-out it flushes the agent's outbox
+// (and, on a shared PC, signs out of the CRM: Salesforce revokes its
+// tokens, the webhook has nothing to revoke).
 type crmSession struct {
 	a     *App
 	flush time.Duration
@@ -192,10 +297,10 @@ func (cs *crmSession) signedIn(ctx context.Context, id string) {
 	}
 	a.CRM.SetSession(nil, p) // cached caller id while the session resumes
 	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	sess, err := a.Salesforce.Resume(rctx, id)
+	sess, err := a.Connector.Resume(rctx, id)
 	cancel()
 	if err != nil {
-		a.log.Info("crm: salesforce sign-in needed", "agent", id, "kind", crm.KindOf(err).String())
+		a.log.Info("crm: sign-in needed", "crm", a.Connector.Name(), "agent", id, "kind", crm.KindOf(err).String())
 		return
 	}
 	cs.setSession(id, sess)
@@ -245,16 +350,17 @@ func (cs *crmSession) signedOut(ctx context.Context, id string) {
 		return // a personal PC keeps the session for the next shift
 	}
 	if err := sess.SignOut(fctx); err != nil {
-		a.log.Warn("crm: salesforce sign-out failed", "agent", id, "err", err)
+		a.log.Warn("crm: sign-out failed", "crm", a.Connector.Name(), "agent", id, "err", err)
 	}
 }
 
-// SignInCRM runs the interactive Salesforce sign-in (system browser,
-// loopback redirect) for the signed-in agent and starts using the
-// session. It blocks until the browser round trip ends; call it off the
-// UI goroutine. Without Salesforce configured it returns ErrNoCRM.
+// SignInCRM runs the external CRM's interactive sign-in for the signed-in
+// agent and starts using the session: for Salesforce the system browser
+// with a loopback redirect (it blocks until the round trip ends; call it
+// off the UI goroutine); the webhook has no interactive sign-in, so it
+// just resumes. Without an external CRM it returns ErrNoCRM.
 func (a *App) SignInCRM(ctx context.Context) error {
-	if a.Salesforce == nil || a.crmSess == nil {
+	if a.Connector == nil || a.crmSess == nil {
 		return ErrNoCRM
 	}
 	a.crmSess.mu.Lock()
@@ -267,7 +373,7 @@ func (a *App) SignInCRM(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	sess, err := a.Salesforce.SignIn(ctx, id, crm.SignInOptions{ForceLogin: m.Shared})
+	sess, err := a.Connector.SignIn(ctx, id, crm.SignInOptions{ForceLogin: m.Shared})
 	if err != nil {
 		return err
 	}

@@ -8,18 +8,22 @@
 // package imports it except cmd and its own tests. It holds no state of
 // its own beyond the handles it built and closes them in reverse order.
 //
-// The CRM: with no external CRM configured (Config.Salesforce nil), the
-// agent's Directory port is the local CRM (crm/local over the signed-in
-// agent's store profile, seeded with demopbx.Contacts() in demo mode),
-// giving caller ID and in-app screen pops through Config.OnScreenPop (never
-// a browser); call logs stay in the store's history (the call logger has
-// no CRM target). With Salesforce configured, the Directory port is
-// crm.Directory over the agent's Salesforce session (resumed from the
-// keyring at the agent's sign-in, or App.SignInCRM for the browser
-// sign-in), the call logger queues one outbox entry per log for
-// "salesforce", and the crm/outbox worker runs for the app's lifetime:
-// woken when a log is durable (CallLogSaved), flushed at the agent's
-// sign-out before a shared PC revokes the session.
+// The CRM: with no external CRM configured (Config.Salesforce and
+// Config.Webhook nil), the agent's Directory port is the local CRM
+// (crm/local over the signed-in agent's store profile, seeded with
+// demopbx.Contacts() in demo mode), giving caller ID and in-app screen
+// pops through Config.OnScreenPop (never a browser); call logs stay in the
+// store's history (the call logger has no CRM target). With one external
+// CRM configured (App.Connector: Salesforce, or the generic webhook whose
+// signing secret and bearer token come from the OS keyring), the
+// Directory port is crm.Directory over the agent's session of that
+// connector (caller lookup at the CRM, falling back to the store's contact
+// cache), resumed at the agent's sign-in (Salesforce from the keyring, or
+// App.SignInCRM for its browser sign-in; the webhook has no interactive
+// sign-in and always resumes); the call logger queues one outbox entry
+// per log for the connector's name, and the crm/outbox worker runs for
+// the app's lifetime: woken when a log is durable (CallLogSaved), flushed
+// at the agent's sign-out before a shared PC signs out of the CRM.
 //
 // Not wired yet (TODO for the lead): the audio engine (package audio);
 // App.Agent runs with the Media port nil, which the core reports in plain

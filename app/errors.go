@@ -7,11 +7,25 @@ var (
 	// ErrNoAccount is returned by Build when Demo is off and no SIP
 	// account is configured.
 	ErrNoAccount = errors.New("no phone account is configured")
-	// ErrNoKeyring means Salesforce is configured without a keyring to
-	// keep its tokens in (Config.Secrets or Salesforce.Keyring).
+	// ErrNoKeyring means an external CRM is configured without a keyring
+	// to keep its tokens or secrets in (Config.Secrets, or for Salesforce
+	// Salesforce.Keyring).
 	ErrNoKeyring = errors.New("a crm account needs the os keyring")
+	// ErrTwoCRMs means both Salesforce and the webhook are configured;
+	// an install logs to one external CRM.
+	ErrTwoCRMs = errors.New("configure one external crm: salesforce or the webhook, not both")
+	// ErrSecretInConfig means Config.Webhook carries its signing secret
+	// or bearer token; those come only from the OS keyring
+	// (SetWebhookSecrets).
+	ErrSecretInConfig = errors.New("crm secrets come from the os keyring, never from the configuration")
+	// ErrNoWebhookSecret means the webhook is configured but its signing
+	// secret is not in the OS keyring (store it with SetWebhookSecrets).
+	ErrNoWebhookSecret = errors.New("the webhook signing secret is not in the os keyring")
+	// ErrWeakWebhookSecret means SetWebhookSecrets got a signing secret
+	// shorter than 16 bytes.
+	ErrWeakWebhookSecret = errors.New("the webhook signing secret must have at least 16 bytes")
 	// ErrNoCRM means SignInCRM was called without an external CRM
-	// configured.
+	// (Salesforce or the webhook) configured.
 	ErrNoCRM = errors.New("no external crm is configured")
 	// ErrNotSignedIn means SignInCRM was called while no agent is signed
 	// in.
