@@ -67,9 +67,10 @@ type Config struct {
 	Region string
 	// Salesforce configures the Salesforce connector (LoginURL, ClientID,
 	// RedirectURL, SharedPC, field mapping ...; Keyring defaults to
-	// Secrets, Logger to Logger, Region to Region). nil: no external CRM;
-	// the local directory (crm/local) in the agent's store profile is the
-	// CRM, and call logs stay in the store's history.
+	// Secrets, Logger to Logger, Region to Region). With Salesforce and
+	// Webhook both nil there is no external CRM: the local directory
+	// (crm/local) in the agent's store profile is the CRM, and call logs
+	// stay in the store's history.
 	Salesforce *salesforce.Config
 	// Webhook configures the generic webhook connector (crm/webhook) as
 	// the external CRM instead of Salesforce: Name (default "webhook"),
