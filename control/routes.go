@@ -413,8 +413,7 @@ func (s *Server) events(w http.ResponseWriter, r *http.Request) {
 			queue = nil
 			mu.Unlock()
 			for _, n := range q {
-				m.Apply(n)
-				ev := Event{Initial: n.Initial, State: stateOf(&m), Notices: noticesOf(n.Notices)}
+				ev := EventOf(&m, n)
 				b, err := json.Marshal(ev)
 				if err != nil {
 					s.log.Error("cannot encode event", "error", err)

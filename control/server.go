@@ -167,7 +167,7 @@ func (s *Server) Close() error {
 func (s *Server) State() State {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return stateOf(&s.mirror)
+	return StateOf(&s.mirror)
 }
 
 // ---- security ----

@@ -75,7 +75,9 @@ type Notice struct {
 	Key     string `json:"key,omitempty"`
 }
 
-func stateOf(m *agent.Mirror) State {
+// StateOf is the JSON form of the state m holds (what GET /v1/state serves
+// and every event carries). Enumerations become their lowercase names.
+func StateOf(m *agent.Mirror) State {
 	a := m.Agent
 	st := State{
 		Seq: m.Seq,
@@ -113,10 +115,19 @@ func stateOf(m *agent.Mirror) State {
 	return st
 }
 
-func noticesOf(ns []domain.Notice) []Notice {
+// NoticesOf is the JSON form of the core's notices (never nil).
+func NoticesOf(ns []domain.Notice) []Notice {
 	out := make([]Notice, 0, len(ns))
 	for _, n := range ns {
 		out = append(out, Notice{Kind: n.Kind.String(), Message: n.Message, CallID: string(n.CallID), Key: n.Key})
 	}
 	return out
+}
+
+// EventOf folds n into m and returns the event the stream sends for it:
+// the full state after n and n's notices. Callers keep one Mirror per
+// stream of notifications (agent.Watch), as GET /v1/events does.
+func EventOf(m *agent.Mirror, n agent.Notify) Event {
+	m.Apply(n)
+	return Event{Initial: n.Initial, State: StateOf(m), Notices: NoticesOf(n.Notices)}
 }

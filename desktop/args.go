@@ -13,6 +13,10 @@ const (
 	VerbAnswer = "answer"
 	VerbHangup = "hangup"
 	VerbStatus = "status"
+	// VerbShow is a plain second launch: the running instance raises its
+	// window (see Instance.OnShow); an instance without a window answers
+	// with its status.
+	VerbShow = "show"
 )
 
 // Request is what a second launch (or a verb on the command line) asks the

@@ -199,6 +199,9 @@ func TestAgentHandler(t *testing.T) {
 	if res := h(Request{Verb: VerbStatus}); !res.OK || !strings.Contains(res.Message, "ag: on-call") {
 		t.Fatalf("status %+v", res)
 	}
+	if res := h(Request{Verb: VerbShow}); !res.OK || !strings.Contains(res.Message, "ag: on-call") {
+		t.Fatalf("show without a window %+v", res)
+	}
 	if res := h(Request{Verb: VerbAnswer}); res.OK {
 		t.Fatalf("answer with nothing ringing: %+v", res)
 	}
@@ -259,5 +262,55 @@ func TestWatcherResumeAndNetwork(t *testing.T) {
 	case <-changed:
 	case <-time.After(10 * time.Second):
 		t.Fatal("network change not detected")
+	}
+}
+
+// TestShowRaisesTheWindow: a plain second launch (VerbShow) runs the
+// window's raise hook and gets the status; without a hook (-headless) the
+// handler answers it with the status.
+func TestShowRaisesTheWindow(t *testing.T) {
+	path := filepath.Join(shortTemp(t), "instance.sock")
+	var mu sync.Mutex
+	var got []Request
+	in, err := Listen(path, func(r Request) Response {
+		mu.Lock()
+		got = append(got, r)
+		mu.Unlock()
+		return Response{OK: true, Message: "a1: available"}
+	}, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	res, err := Send(path, Request{Verb: VerbShow}, 5*time.Second)
+	if err != nil || !res.OK || res.Message != "a1: available" {
+		t.Fatalf("show without a window: %+v %v", res, err)
+	}
+	var raised atomic.Int32
+	in.OnShow(func() { raised.Add(1) })
+	res, err = Send(path, Request{Verb: VerbShow}, 5*time.Second)
+	if err != nil || !res.OK || !strings.Contains(res.Message, "window shown") || !strings.Contains(res.Message, "a1: available") {
+		t.Fatalf("show with a window: %+v %v", res, err)
+	}
+	if raised.Load() != 1 {
+		t.Fatalf("raised %d times", raised.Load())
+	}
+	// Other verbs never raise.
+	if _, err := Send(path, Request{Verb: VerbAnswer}, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if raised.Load() != 1 {
+		t.Fatal("answer raised the window")
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	want := []Request{{Verb: VerbShow}, {Verb: VerbStatus}, {Verb: VerbAnswer}}
+	if len(got) != len(want) {
+		t.Fatalf("handler got %+v", got)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("handler got %+v, want %+v", got, want)
+		}
 	}
 }

@@ -2,8 +2,10 @@
 //
 //   - single instance: the first instance listens on a per-user local
 //     socket (Listen); a second launch hands its arguments to it (Send) and
-//     exits. The socket is a Unix domain socket on every OS (Windows 10
-//     1803 and later support AF_UNIX), in a 0700 per-user directory
+//     exits; a plain second launch (VerbShow) raises the running window
+//     (Instance.OnShow), or, with no window (-headless), gets its status.
+//     The socket is a Unix domain socket on every OS (Windows 10 1803 and
+//     later support AF_UNIX), in a 0700 per-user directory
 //     ($XDG_RUNTIME_DIR/softphone on Linux, the user cache directory
 //     elsewhere) with mode 0600;
 //   - tel:, sip:, sips: and callto: links and the command-line verbs

@@ -59,7 +59,9 @@ func AgentHandler(a *agent.Agent, confirm Confirm) Handler {
 				return Response{Message: err.Error()}
 			}
 			return Response{OK: true, Message: "hanging up"}
-		case VerbStatus:
+		case VerbStatus, VerbShow:
+			// VerbShow reaches the handler only when no window is there to
+			// raise (Instance.OnShow unset, e.g. -headless).
 			return Response{OK: true, Message: statusLine(a.Snapshot())}
 		}
 		return Response{Message: fmt.Sprintf("unknown request %q", req.Verb)}

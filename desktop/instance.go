@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -46,6 +47,20 @@ type Instance struct {
 	log  *slog.Logger
 	wg   sync.WaitGroup
 	once sync.Once
+	show atomic.Pointer[func()]
+}
+
+// OnShow sets what a plain second launch (VerbShow) does: fn raises and
+// focuses the window (it runs on a connection goroutine, so it hands the
+// work to the UI, e.g. with fyne.Do, and returns at once). The answer is
+// the handler's status line. Without it (nil, or never set, as with
+// -headless) VerbShow goes to the handler like any request.
+func (in *Instance) OnShow(fn func()) {
+	if fn == nil {
+		in.show.Store(nil)
+		return
+	}
+	in.show.Store(&fn)
 }
 
 // Listen makes this process the running instance. When another live
@@ -104,6 +119,13 @@ func (in *Instance) handle(c net.Conn) {
 	if err := json.Unmarshal(line, &req); err != nil {
 		in.log.Warn("malformed instance request", "error", err)
 		_ = enc.Encode(Response{Message: "malformed request"})
+		return
+	}
+	if fn := in.show.Load(); fn != nil && req.Verb == VerbShow {
+		(*fn)()
+		res := in.h(Request{Verb: VerbStatus})
+		res.Message = "window shown; " + res.Message
+		_ = enc.Encode(res)
 		return
 	}
 	_ = enc.Encode(in.h(req))

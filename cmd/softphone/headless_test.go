@@ -15,8 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/callcentre/softphone/agent"
-	"github.com/callcentre/softphone/agent/domain"
+	"github.com/callcentre/softphone/control"
 )
 
 // headlessEnv is a private HOME and runtime directory: the instance socket
@@ -49,9 +48,10 @@ func self(t *testing.T, env []string, args ...string) (string, error) {
 }
 
 // TestHeadlessDemoAndSecondLaunch runs "softphone -headless -agent a1" in
-// demo mode: its JSON lines show the agent registered with the demo PBX.
-// Second launches hand their arguments to it: "status" answers, a plain
-// launch exits 0, and "call 201" makes the running instance dial.
+// demo mode: its JSON lines (control.Event, enumerations as names) show the
+// agent registered with the demo PBX. Second launches hand their arguments
+// to it: "status" answers, a plain launch exits 0 with the status (no
+// window to raise), and "call 201" makes the running instance dial.
 func TestHeadlessDemoAndSecondLaunch(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the app")
@@ -74,13 +74,13 @@ func TestHeadlessDemoAndSecondLaunch(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	lines := make(chan agent.Notify, 1024)
+	lines := make(chan control.Event, 1024)
 	go func() {
 		defer close(lines)
 		sc := bufio.NewScanner(out)
 		sc.Buffer(make([]byte, 1<<20), 1<<24)
 		for sc.Scan() {
-			var n agent.Notify
+			var n control.Event
 			if err := json.Unmarshal(sc.Bytes(), &n); err != nil {
 				t.Errorf("not a JSON line: %q: %v", sc.Text(), err)
 				continue
@@ -94,7 +94,7 @@ func TestHeadlessDemoAndSecondLaunch(t *testing.T) {
 		_ = cmd.Process.Kill()
 		<-exited
 	})
-	wait := func(what string, ok func(agent.Notify) bool) {
+	wait := func(what string, ok func(control.Event) bool) {
 		t.Helper()
 		deadline := time.After(60 * time.Second)
 		for {
@@ -111,8 +111,8 @@ func TestHeadlessDemoAndSecondLaunch(t *testing.T) {
 			}
 		}
 	}
-	wait("a1 registered with the demo pbx", func(n agent.Notify) bool {
-		return n.Agent != nil && n.Agent.Agent.ID == "a1" && n.Agent.Registration.State == domain.RegRegistered
+	wait("a1 registered with the demo pbx", func(ev control.Event) bool {
+		return ev.State.Agent.ID == "a1" && ev.State.Agent.Registration == "registered"
 	})
 
 	got, err := self(t, env, "status")
@@ -120,16 +120,16 @@ func TestHeadlessDemoAndSecondLaunch(t *testing.T) {
 		t.Fatalf("second launch with status: %v\n%s", err, got)
 	}
 	got, err = self(t, env)
-	if err != nil || !strings.Contains(got, "already running") {
+	if err != nil || !strings.Contains(got, "already running") || !strings.Contains(got, "a1") || strings.Contains(got, "window shown") {
 		t.Fatalf("plain second launch: %v\n%s", err, got)
 	}
 	got, err = self(t, env, "call", "201")
 	if err != nil || !strings.Contains(got, "calling 201") {
 		t.Fatalf("second launch with call 201: %v\n%s", err, got)
 	}
-	wait("the outbound call to 201", func(n agent.Notify) bool {
-		return slices.ContainsFunc(n.Calls, func(c domain.Call) bool {
-			return c.Direction == domain.DirectionOutbound && c.Remote.Number == "201"
+	wait("the outbound call to 201", func(ev control.Event) bool {
+		return slices.ContainsFunc(ev.State.Calls, func(c control.CallState) bool {
+			return c.Direction == "outbound" && c.Remote.Number == "201"
 		})
 	})
 	if _, err := self(t, env, "hangup"); err != nil {

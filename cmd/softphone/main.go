@@ -3,8 +3,8 @@
 // to a running instance, or builds the application with app.Build (a real
 // account from the configuration file, or demo mode with the built-in demo
 // PBX when none is configured) and starts the window (or, with -headless,
-// prints the core's state changes as JSON lines, for automation and
-// end-to-end tests).
+// prints the core's state changes as JSON lines in the control API's event
+// form, control.Event, for automation and end-to-end tests).
 //
 // This is the only package besides app that knows every concrete type; it
 // implements the desk's data sources (sources.go) over the store and the
@@ -132,8 +132,9 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 			return err
 		}
 	} else if !o.setPassword {
-		// A plain second launch: the running instance stays the one.
-		if res, err := desktop.Send(sock, desktop.Request{Verb: desktop.VerbStatus}, sendTimeout); err == nil {
+		// A plain second launch: the running instance stays the one and
+		// raises its window (a -headless one answers with its status).
+		if res, err := desktop.Send(sock, desktop.Request{Verb: desktop.VerbShow}, sendTimeout); err == nil {
 			fmt.Fprintln(stdout, "softphone is already running:", res.Message)
 			return nil
 		}
@@ -203,7 +204,7 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 		}
 	}
 	if o.headless {
-		stop := a.Agent.Watch(ctx, printJSON(stdout, log))
+		stop := a.Agent.Watch(ctx, printEvents(stdout, log))
 		<-ctx.Done()
 		stop()
 		return nil
@@ -265,11 +266,15 @@ func dialWhenReady(ctx context.Context, core *agent.Agent, target string, log *s
 	})
 }
 
-// printJSON writes each notification as one JSON line.
-func printJSON(w io.Writer, log *slog.Logger) func(agent.Notify) {
+// printEvents writes each notification as one JSON line in the control
+// API's event form (control.Event: the full state after the change, with
+// enumerations as names, and the change's notices). Watch calls it from
+// one goroutine, so the mirror needs no lock.
+func printEvents(w io.Writer, log *slog.Logger) func(agent.Notify) {
 	enc := json.NewEncoder(w)
+	var m agent.Mirror
 	return func(n agent.Notify) {
-		if err := enc.Encode(n); err != nil {
+		if err := enc.Encode(control.EventOf(&m, n)); err != nil {
 			log.Error("cannot write state", "err", err)
 		}
 	}
