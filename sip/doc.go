@@ -8,7 +8,8 @@
 // Wiring (cmd/softphone):
 //
 //	eng, err := sip.New(account, func() (string, error) { return secrets.Get(...) },
-//		sip.WithLogger(log))
+//		sip.WithLogger(log),
+//		sip.WithDTMFHandler(func(id domain.CallID, digit string) { ... }))
 //	err = eng.Start(ctx)       // binds the SIP port; does not register
 //	a := agent.New(agent.Ports{Telephony: eng, ...})
 //	eng.Attach(a)              // events go to the agent
@@ -82,7 +83,12 @@
 // and lost external address on those calls.
 //
 // Not in this build (refused with ErrUnsupported, never silently
-// downgraded): Opus and G.722, and DTLS-SRTP.
+// downgraded): Opus, G.722 and DTLS-SRTP. Opus needs diago's cgo codec
+// (build tag with_opus_c, libopus) plus our own payload-type matching
+// (diago only matches PT 96); G.722 has no encoder or decoder in diago
+// and needs our own (its RTP clock is 8000 while the audio is 16 kHz).
+// Received DTMF (RFC 4733 while Rx is read, and SIP INFO) goes to the
+// WithDTMFHandler function only: the core has no input for it yet.
 //
 // It must not import agent (only agent/domain), ui, audio, store, secrets
 // or crm.
