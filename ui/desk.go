@@ -35,6 +35,7 @@ type Desk struct {
 	sync     Sync
 	stats    Stats
 	shell    Shell
+	book     ContactBook
 	openURL  func(string) error
 	announce []string
 	demo     *Demo
@@ -74,6 +75,7 @@ type Desk struct {
 	lines        *linesBar
 	toasts       *toastArea
 	demoBar      *demoBanner
+	pop          *popCard
 	tray         *trayMenu
 	body         *fyne.Container
 	settingsWin  fyne.Window
@@ -162,6 +164,7 @@ func New(core Core, cfg domain.Config, opts ...Option) *Desk {
 	d.lines = newLinesBar(d)
 	d.toasts = newToastArea(d)
 	d.tray = newTrayMenu(d)
+	d.pop = newPopCard(d)
 	d.body = container.NewStack(d.login.content, d.idle.content, d.incoming.content, d.call.content, d.wrap.content)
 	top := container.NewVBox(d.header.content, widget.NewSeparator())
 	if d.demo != nil {
@@ -170,7 +173,7 @@ func New(core Core, cfg domain.Config, opts ...Option) *Desk {
 		top.Add(widget.NewSeparator())
 	}
 	top.Add(d.lines.content)
-	d.root = container.NewBorder(top, d.toasts.content, nil, nil, d.body)
+	d.root = container.NewBorder(top, d.toasts.content, nil, d.pop.content, d.body)
 	d.render()
 	return d
 }
@@ -285,6 +288,22 @@ func (d *Desk) applyStats(stats map[domain.CallID]domain.CallStats) {
 	}
 }
 
+// SyncChanged refreshes the CRM sync state in the header now (the
+// outbox reported a change). It is safe from any goroutine and returns at
+// once; done runs on the UI goroutine before the state is read, so a
+// caller that coalesces refreshes (one queued at a time) loses no change.
+func (d *Desk) SyncChanged(done func()) {
+	d.do(func() {
+		if done != nil {
+			done()
+		}
+		if d.sync != nil {
+			d.vm.SetSync(d.sync.SyncState())
+			d.render()
+		}
+	})
+}
+
 // Tick refreshes what depends on the clock (durations, countdowns, toast
 // expiry). The ticker calls it once a second on the UI goroutine.
 func (d *Desk) Tick() {
@@ -336,6 +355,7 @@ func (d *Desk) apply(n agent.Notify) {
 
 func (d *Desk) signedOut(who string) {
 	d.idle.clear()
+	d.pop.hide()
 	if d.accounts == nil || who == "" {
 		return
 	}

@@ -16,4 +16,9 @@ var (
 	// errNoAgentPassword refuses an agent password when nothing on this PC
 	// can check it.
 	errNoAgentPassword = errors.New("this PC has no sign-in server to check agent passwords: sign in with your agent ID only")
+	// errBadContact means the new-contact form's contact has no usable
+	// phone number.
+	errBadContact = errors.New("the contact has no usable phone number")
+	// errBadEntryKey means a resend named no outbox entry.
+	errBadEntryKey = errors.New("not a call log of the crm outbox")
 )

@@ -170,7 +170,8 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
-	a, dataDir, err := build(ctx, o, cfg, sec, log)
+	relays := &relays{}
+	a, dataDir, err := build(ctx, o, cfg, sec, log, relays)
 	if errors.Is(err, desktop.ErrAlreadyRunning) || errors.Is(err, store.ErrAlreadyRunning) {
 		fmt.Fprintln(stdout, "softphone is already running")
 		return nil
@@ -213,12 +214,19 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return runWindow(ctx, a, src, o, stdout, log)
+	return runWindow(ctx, a, src, relays, o, stdout, log)
+}
+
+// relays carry what app.Build's callbacks report to the window, which is
+// made after Build: the local CRM's screen pops and the outbox's changes.
+type relays struct {
+	pops popRelay
+	sync syncRelay
 }
 
 // build runs app.Build with the account of the configuration (or demo
 // mode) and returns the app and its data directory.
-func build(ctx context.Context, o options, cfg configFile, sec *secrets.Store, log *slog.Logger) (*app.App, string, error) {
+func build(ctx context.Context, o options, cfg configFile, sec *secrets.Store, log *slog.Logger, r *relays) (*app.App, string, error) {
 	dir := o.dataDir
 	if dir == "" {
 		dir = cfg.DataDir
@@ -233,6 +241,12 @@ func build(ctx context.Context, o options, cfg configFile, sec *secrets.Store, l
 	bc := app.Config{
 		DataDir: dir, Demo: o.demo || cfg.Account == nil, Secrets: sec, Logger: log,
 		ControlAddr: cfg.ControlAddr, AllowedOrigins: cfg.AllowedOrigins,
+	}
+	if !o.headless {
+		// In-app screen pops of the local CRM and the CRM sync state go
+		// to the window; headless, the core's notice says no pop opened.
+		bc.OnScreenPop = r.pops.show
+		bc.OnOutboxChange = r.sync.changed
 	}
 	if o.control != "" {
 		bc.ControlAddr = o.control

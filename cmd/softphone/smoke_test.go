@@ -167,6 +167,7 @@ func painted(img image.Image) bool {
 
 // appRun is the app started under Xvfb in a private D-Bus session.
 type appRun struct {
+	env    []string // the app's environment (second launches use it)
 	cmd    *exec.Cmd
 	mu     sync.Mutex
 	lines  []string // stdout (trace) lines
@@ -194,6 +195,7 @@ func startApp(t testing.TB, x *xserver, args ...string) *appRun {
 	a.cmd.Env = append(os.Environ(), childEnv+"=1", "DISPLAY="+x.display, "HOME="+home,
 		"XDG_RUNTIME_DIR="+filepath.Join(home, "run"), "LANG=en_US.UTF-8", "LC_ALL=en_US.UTF-8",
 		"FYNE_THEME=light") // fixed colours: the smoke test finds buttons by colour
+	a.env = a.cmd.Env
 	a.cmd.Stderr = &lockedWriter{mu: &a.mu, w: &a.stderr}
 	// Its own process group: dbus-run-session does not pass signals on, so
 	// signals go to the group (the session bus, the app).
@@ -266,6 +268,8 @@ type traceLine struct {
 	PID    int           `json:"pid"`
 	Notify *agent.Notify `json:"notify"`
 	Shown  *shown        `json:"shown"`
+	// Matched is set on "screen-pop" events: a contact matched.
+	Matched bool `json:"matched"`
 }
 
 // waitShown waits until the window shows what ok accepts (the "shown"
@@ -273,6 +277,20 @@ type traceLine struct {
 func (a *appRun) waitShown(t testing.TB, what string, ok func(shown) bool) {
 	t.Helper()
 	a.waitTrace(t, what, 60*time.Second, func(l traceLine) bool { return l.Shown != nil && ok(*l.Shown) })
+}
+
+// anyTrace reports whether any trace line so far satisfies ok (for events
+// whose order against the others is not fixed).
+func (a *appRun) anyTrace(ok func(traceLine) bool) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for _, l := range a.lines {
+		var tl traceLine
+		if json.Unmarshal([]byte(l), &tl) == nil && ok(tl) {
+			return true
+		}
+	}
+	return false
 }
 
 // waitTrace waits for a trace line that satisfies ok, at or after the
@@ -427,6 +445,10 @@ func TestSmokeWindow(t *testing.T) {
 		}
 	}
 	a.waitShown(t, "the incoming call", func(s shown) bool { return s.Screen == "incoming" })
+	// A plain second launch raises this window and reports the status.
+	if got, err := self(t, a.env, "-data", data); err != nil || !strings.Contains(got, "window shown") {
+		t.Fatalf("plain second launch: %v\n%s", err, got)
+	}
 	time.Sleep(500 * time.Millisecond)
 	x.shot(t, filepath.Join(shots, "3-ringing.png"), 900, 640)
 	key("mousemove", "890", "630") // off the buttons: no hover tint
@@ -496,6 +518,14 @@ func TestSmokeWindow(t *testing.T) {
 		t.Fatalf("the app did not quit on SIGTERM:\n%s", a.output())
 	}
 	out := a.output()
+	// The demo customer called with a sample contact's number: the local
+	// CRM popped the contact in the window, not an error notice.
+	if !a.anyTrace(func(l traceLine) bool { return l.Event == "screen-pop" && l.Matched }) {
+		t.Errorf("no in-app screen pop of the sample contact:\n%s", out)
+	}
+	if strings.Contains(out, "could not be opened") {
+		t.Errorf("a screen pop failed:\n%s", out)
+	}
 	for _, bad := range threadErrors {
 		if strings.Contains(out, bad) {
 			t.Errorf("the output contains %q:\n%s", bad, out)

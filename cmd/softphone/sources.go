@@ -67,6 +67,14 @@ func (s *sources) signedIn() (*store.Profile, error) {
 	return s.db.Profile(st.Agent.ID)
 }
 
+// current is the signed-in agent's ID ("" for nobody).
+func (s *sources) current() string {
+	if st := s.core.Snapshot(); st.SignedIn() {
+		return st.Agent.ID
+	}
+	return ""
+}
+
 // ---- ui.Library ----
 
 // Favorites lists the agent's favorites.

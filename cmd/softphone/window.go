@@ -22,7 +22,7 @@ import (
 
 // runWindow shows the agent desktop until the window is closed or ctx ends.
 // No custom theme is set, so Fyne follows the system's light or dark mode.
-func runWindow(ctx context.Context, sp *softapp.App, src *sources, o options, stdout io.Writer, log *slog.Logger) error {
+func runWindow(ctx context.Context, sp *softapp.App, src *sources, r *relays, o options, stdout io.Writer, log *slog.Logger) error {
 	start := time.Now()
 	core := sp.Agent
 	tr := trace{w: stdout, on: o.trace}
@@ -47,6 +47,13 @@ func runWindow(ctx context.Context, sp *softapp.App, src *sources, o options, st
 		ui.WithLibrary(src),
 		ui.WithSettings(src),
 		ui.WithStats(sp.SIP),
+		ui.WithFinder(finder{dir: localOf(sp), profile: src}),
+	}
+	if sp.Local != nil {
+		opts = append(opts, ui.WithContactBook(contactBook{dir: sp.Local}))
+	}
+	if sp.Outbox != nil {
+		opts = append(opts, ui.WithSync(syncSource{ob: sp.Outbox, who: src, log: log}))
 	}
 	if o.trace {
 		// What the window shows, each time it changes: automation waits
@@ -70,6 +77,17 @@ func runWindow(ctx context.Context, sp *softapp.App, src *sources, o options, st
 	w.SetContent(desk.Content())
 	w.Resize(fyne.NewSize(900, 640))
 	desk.Bind(w)
+	var pops popTarget = desk
+	if o.trace {
+		pops = tracedPops{desk: desk, tr: &tr}
+	}
+	r.pops.attach(pops)
+	r.sync.attach(desk.SyncChanged)
+	if sp.Instance != nil {
+		// A plain second launch raises this window.
+		sp.Instance.OnShow(func() { fyne.Do(func() { w.Show(); w.RequestFocus() }) })
+		defer sp.Instance.OnShow(nil)
+	}
 	if da, ok := a.(desktop.App); ok && o.tray {
 		da.SetSystemTrayMenu(desk.TrayMenu(func() { w.Show(); w.RequestFocus() }))
 		da.SetSystemTrayIcon(ui.TrayIcon(viewmodel.DotGrey))
@@ -94,6 +112,27 @@ func runWindow(ctx context.Context, sp *softapp.App, src *sources, o options, st
 	desk.Stop()
 	tr.write(map[string]any{"event": "stopped"})
 	return nil
+}
+
+// tracedPops writes a "screen-pop" trace event (whether a contact matched;
+// never who) before showing each pop.
+type tracedPops struct {
+	desk popTarget
+	tr   *trace
+}
+
+func (t tracedPops) ShowScreenPop(p ui.ScreenPop) {
+	t.tr.write(map[string]any{"event": "screen-pop", "matched": p.Contact != nil})
+	t.desk.ShowScreenPop(p)
+}
+
+// localOf is the local CRM as the finder's directory (nil without it: a
+// nil *local.Directory must not become a non-nil interface).
+func localOf(sp *softapp.App) localDirectory {
+	if sp.Local == nil {
+		return nil
+	}
+	return sp.Local
 }
 
 // shown is what the window shows (the -trace "shown" event).

@@ -1,0 +1,325 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/callcentre/softphone/app"
+	"github.com/callcentre/softphone/crm/local"
+	"github.com/callcentre/softphone/crm/outbox"
+	"github.com/callcentre/softphone/store"
+	"github.com/callcentre/softphone/ui"
+	"github.com/callcentre/softphone/ui/viewmodel"
+)
+
+// The desk's CRM-side sources: the in-app screen pop and the new-contact
+// form over the local CRM (crm/local), search over the local directory,
+// the store's contact cache and the history, and the CRM sync state over
+// the outbox worker.
+
+// popRelay carries the local CRM's screen pops (app.Config.OnScreenPop,
+// called on the directory's goroutine) to the desk, which exists only
+// after app.Build. A pop that arrives before the desk is kept (the latest
+// one) and shown when the desk attaches.
+type popRelay struct {
+	mu      sync.Mutex
+	desk    popTarget
+	pending *ui.ScreenPop
+}
+
+// popTarget is what the relay shows pops on (*ui.Desk).
+type popTarget interface{ ShowScreenPop(ui.ScreenPop) }
+
+// show is app.Config.OnScreenPop.
+func (r *popRelay) show(p app.ScreenPop) {
+	up := popOf(p)
+	r.mu.Lock()
+	d := r.desk
+	if d == nil {
+		r.pending = &up
+	}
+	r.mu.Unlock()
+	if d != nil {
+		d.ShowScreenPop(up) // hands it to fyne.Do
+	}
+}
+
+// attach sets the desk and shows a pop that came before it.
+func (r *popRelay) attach(d popTarget) {
+	r.mu.Lock()
+	r.desk = d
+	p := r.pending
+	r.pending = nil
+	r.mu.Unlock()
+	if p != nil {
+		d.ShowScreenPop(*p)
+	}
+}
+
+// popOf converts the app's screen pop into the desk's.
+func popOf(p app.ScreenPop) ui.ScreenPop {
+	up := ui.ScreenPop{Key: p.Key, Number: p.Number}
+	if p.Contact != nil {
+		c := contactOf(*p.Contact)
+		up.Contact = &c
+	}
+	return up
+}
+
+func contactOf(c local.Contact) ui.PopContact {
+	return ui.PopContact{ID: c.ID, Name: c.Name, Company: c.Company, Email: c.Email, Phones: append([]string(nil), c.Phones...)}
+}
+
+// localDirectory is the part of *local.Directory the sources use.
+type localDirectory interface {
+	Add(in []local.Contact) (local.ImportReport, error)
+	Contacts() []local.Contact
+	Lookup(key, number string) error
+	Search(text string, limit int) []local.Contact
+}
+
+// contactBook implements ui.ContactBook over the local directory.
+type contactBook struct {
+	dir localDirectory
+}
+
+// AddContact adds c to the signed-in agent's local directory and matches
+// the caller of interaction key again, so the call shows the new contact.
+func (b contactBook) AddContact(key string, c ui.PopContact) (ui.PopContact, error) {
+	rep, err := b.dir.Add([]local.Contact{{Name: c.Name, Company: c.Company, Email: c.Email, Phones: c.Phones}})
+	if err != nil {
+		return ui.PopContact{}, err
+	}
+	if rep.Added+rep.Updated == 0 {
+		if len(rep.Problems) > 0 {
+			return ui.PopContact{}, fmt.Errorf("%w: %s", errBadContact, strings.Join(rep.Problems, "; "))
+		}
+		return ui.PopContact{}, errBadContact
+	}
+	var saved *local.Contact
+	for _, x := range b.dir.Contacts() {
+		if x.Name == c.Name && len(x.Phones) > 0 && (saved == nil || x.ID > saved.ID) {
+			x := x
+			saved = &x
+		}
+	}
+	if saved == nil {
+		return ui.PopContact{}, errBadContact
+	}
+	if key != "" {
+		if err := b.dir.Lookup(key, saved.Phones[0]); err != nil {
+			return contactOf(*saved), fmt.Errorf("contact saved, but the caller was not matched again: %w", err)
+		}
+	}
+	return contactOf(*saved), nil
+}
+
+// profileSource gives the signed-in agent's store profile.
+type profileSource interface {
+	signedIn() (*store.Profile, error)
+}
+
+// finder implements ui.Finder: the local directory (when it is the CRM),
+// the store's cache of CRM matches (for a number) and the call history.
+type finder struct {
+	dir     localDirectory // nil without the local CRM
+	profile profileSource
+	history int // how many recent calls are searched
+}
+
+// historySearched is how many recent calls a search reads.
+const historySearched = 500
+
+// Search implements ui.Finder. Results are deduplicated by number in the
+// order directory, CRM cache, history.
+func (f finder) Search(ctx context.Context, query string, limit int) ([]ui.Contact, error) {
+	q := strings.ToLower(strings.TrimSpace(query))
+	if q == "" || limit <= 0 {
+		return nil, nil
+	}
+	var out []ui.Contact
+	seen := map[string]bool{}
+	add := func(c ui.Contact) bool {
+		key := c.Number
+		if key == "" {
+			key = c.Source + "\x00" + c.Name + "\x00" + c.URL
+		}
+		if seen[key] {
+			return len(out) < limit
+		}
+		seen[key] = true
+		out = append(out, c)
+		return len(out) < limit
+	}
+	if f.dir != nil {
+		for _, c := range f.dir.Search(query, limit) {
+			for _, n := range c.Phones {
+				if !add(ui.Contact{Name: c.Name, Number: n, Source: "Contacts"}) {
+					return out, nil
+				}
+			}
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return out, err
+	}
+	p, err := f.profile.signedIn()
+	if err != nil {
+		return out, err
+	}
+	if looksLikeNumber(q) {
+		cached, ok, err := p.LookupContacts(query)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return out, err
+		}
+		if ok {
+			for _, r := range cached.Records {
+				if !add(ui.Contact{Name: r.Name, Number: cached.Number, Source: "CRM", URL: r.URL}) {
+					return out, nil
+				}
+			}
+		}
+	}
+	n := f.history
+	if n <= 0 {
+		n = historySearched
+	}
+	calls, err := p.History(store.ViewAll, n)
+	if err != nil {
+		return out, err
+	}
+	digits := onlyDigits(q)
+	for _, c := range calls {
+		r := c.Log.Remote
+		hit := strings.Contains(strings.ToLower(r.Name), q) ||
+			(digits != "" && strings.Contains(onlyDigits(r.Number), digits))
+		if hit && !add(ui.Contact{Name: r.Name, Number: r.Number, Source: "History"}) {
+			return out, nil
+		}
+	}
+	return out, ctx.Err()
+}
+
+func looksLikeNumber(s string) bool {
+	d := onlyDigits(s)
+	return len(d) >= 3 && len(d)*2 >= len(strings.ReplaceAll(s, " ", ""))
+}
+
+func onlyDigits(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+// outboxSource is the part of *outbox.Worker the sync source uses.
+type outboxSource interface {
+	Status() outbox.Status
+	DeadLetters(agentID string) ([]store.Entry, error)
+	Resend(agentID string, id store.EntryID) error
+}
+
+// agentID is who is signed in ("" for nobody).
+type agentID interface{ current() string }
+
+// syncSource implements ui.Sync over the outbox worker.
+type syncSource struct {
+	ob  outboxSource
+	who agentID
+	log *slog.Logger
+}
+
+// SyncState implements ui.Sync (never blocks: the worker's status is in
+// memory).
+func (s syncSource) SyncState() viewmodel.Sync {
+	st := s.ob.Status()
+	v := viewmodel.Sync{Pending: st.Pending, Failed: st.Dead, LastError: st.LastError}
+	if st.Offline && v.LastError == "" {
+		v.LastError = "the CRM cannot be reached"
+	}
+	return v
+}
+
+// Failed lists the signed-in agent's dead letters.
+func (s syncSource) Failed() ([]ui.FailedLog, error) {
+	id := s.who.current()
+	if id == "" {
+		return nil, errNotSignedIn
+	}
+	es, err := s.ob.DeadLetters(id)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ui.FailedLog, 0, len(es))
+	for _, e := range es {
+		f := ui.FailedLog{Key: entryKey(e.ID), At: e.CreatedAt, Error: e.LastError, Who: "?"}
+		if l, err := e.Log(); err == nil {
+			f.Who = l.Remote.Label()
+			if !l.StartedAt.IsZero() {
+				f.At = l.StartedAt
+			}
+		} else {
+			s.log.Warn("unreadable dead letter", "err", err)
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// Resend puts a dead letter back in the queue.
+func (s syncSource) Resend(key string) error {
+	id := s.who.current()
+	if id == "" {
+		return errNotSignedIn
+	}
+	eid, err := parseEntryKey(key)
+	if err != nil {
+		return err
+	}
+	return s.ob.Resend(id, eid)
+}
+
+// entryKey is an outbox entry's ID as the desk's key: "seq@target".
+func entryKey(id store.EntryID) string { return strconv.FormatUint(id.Seq, 10) + "@" + id.Target }
+
+func parseEntryKey(key string) (store.EntryID, error) {
+	seq, target, ok := strings.Cut(key, "@")
+	n, err := strconv.ParseUint(seq, 10, 64)
+	if !ok || err != nil || target == "" {
+		return store.EntryID{}, fmt.Errorf("%w: %q", errBadEntryKey, key)
+	}
+	return store.EntryID{Target: target, Seq: n}, nil
+}
+
+// syncRelay forwards the outbox's changes (app.Config.OnOutboxChange, on
+// the worker goroutine) to the desk, at most one queued refresh at a time:
+// a drain of thousands of logs does not flood fyne.Do.
+type syncRelay struct {
+	desk    atomic.Pointer[func()]
+	pending atomic.Bool
+}
+
+// changed is app.Config.OnOutboxChange; it never blocks.
+func (r *syncRelay) changed(outbox.Status) {
+	fn := r.desk.Load()
+	if fn == nil || !r.pending.CompareAndSwap(false, true) {
+		return
+	}
+	(*fn)()
+}
+
+// attach sets the refresh (it runs the desk's SyncChanged) and returns
+// the done function the refresh calls when it has run.
+func (r *syncRelay) attach(refresh func(done func())) {
+	fn := func() { refresh(func() { r.pending.Store(false) }) }
+	r.desk.Store(&fn)
+}
