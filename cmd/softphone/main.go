@@ -100,7 +100,8 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 	if o.verbose {
 		level = slog.LevelDebug
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	ring := newLogRing(logLines) // the recent logs for a diagnostics bundle
+	log := slog.New(slog.NewTextHandler(io.MultiWriter(os.Stderr, ring), &slog.HandlerOptions{Level: level}))
 
 	// Desktop verbs and links go to the running instance first.
 	req, isReq, err := desktop.ParseArgs(fs.Args())
@@ -170,7 +171,7 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
-	relays := &relays{}
+	relays := &relays{logs: ring, config: cfg}
 	a, dataDir, err := build(ctx, o, cfg, sec, log, relays)
 	if errors.Is(err, desktop.ErrAlreadyRunning) || errors.Is(err, store.ErrAlreadyRunning) {
 		fmt.Fprintln(stdout, "softphone is already running")
@@ -220,8 +221,10 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 // relays carry what app.Build's callbacks report to the window, which is
 // made after Build: the local CRM's screen pops and the outbox's changes.
 type relays struct {
-	pops popRelay
-	sync syncRelay
+	pops   popRelay
+	sync   syncRelay
+	logs   *logRing   // recent log lines (diagnostics)
+	config configFile // the configuration read at start (diagnostics)
 }
 
 // build runs app.Build with the account of the configuration (or demo

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -48,6 +49,10 @@ func runWindow(ctx context.Context, sp *softapp.App, src *sources, r *relays, o 
 		ui.WithSettings(src),
 		ui.WithStats(sp.SIP),
 		ui.WithFinder(finder{dir: localOf(sp), profile: src}),
+		ui.WithDiagnostics(&diagnostics{
+			dir: filepath.Join(src.dir, "diagnostics"), logs: r.logs, settings: src, config: r.config, demo: sp.Demo,
+			known: func() []string { return []string{sp.ControlToken} },
+		}),
 	}
 	if sp.Local != nil {
 		opts = append(opts, ui.WithContactBook(contactBook{dir: sp.Local}))
