@@ -9,6 +9,7 @@ import (
 
 	"github.com/callcentre/softphone/agent"
 	"github.com/callcentre/softphone/agent/domain"
+	"github.com/callcentre/softphone/audio"
 	"github.com/callcentre/softphone/control"
 	"github.com/callcentre/softphone/crm"
 	"github.com/callcentre/softphone/crm/local"
@@ -101,6 +102,28 @@ type Config struct {
 	// FlushTimeout bounds the wait for an agent's queued call logs at
 	// sign-out (default DefaultFlushTimeout).
 	FlushTimeout time.Duration
+
+	// NoAudio runs without the audio engine: calls connect without sound
+	// and the core says so in plain words (App.AudioErr tells why).
+	NoAudio bool
+	// AudioDriver is the sound device layer (nil: PortAudio, which the
+	// app opens and closes; when it cannot be initialised the app runs
+	// without audio). Tests pass audiotest's fake driver; a given driver
+	// is closed by the caller after App.Close.
+	AudioDriver audio.Driver
+	// AudioSettings are the audio settings while nobody is signed in and
+	// the defaults under an agent's saved ones (nil:
+	// audio.DefaultSettings()).
+	AudioSettings *audio.Settings
+	// OnAudioEvent receives the audio engine's device, level and
+	// recording events (audio.Event: a device fell back to the default,
+	// vanished or is unavailable; the meters) on one goroutine of the
+	// engine's, in order; it must return quickly (the UI hands them to
+	// fyne.Do).
+	OnAudioEvent func(audio.Event)
+	// AnnouncementsDir holds the announcement WAV files played into calls
+	// (default DataDir/announcements).
+	AnnouncementsDir string
 }
 
 // App is the running application.
@@ -145,13 +168,26 @@ type App struct {
 	// Outbox delivers call logs to the external CRM (nil without one):
 	// Status, DeadLetters and Resend for the UI.
 	Outbox *outbox.Worker
+	// Audio is the audio engine, the agent's Media port (nil without
+	// audio, see AudioErr): Devices, Levels, Refresh, Check (the pre-shift
+	// check), PlayTone for the settings screen. The signed-in agent's
+	// audio settings and recordings directory (RecordingsDir) are applied
+	// at sign-in.
+	Audio *audio.Engine
+	// AudioErr says why there is no audio (wrapping ErrAudioOff): turned
+	// off (Config.NoAudio) or the sound system could not be initialised.
+	// nil with audio.
+	AudioErr error
 
-	log     *slog.Logger
-	onPop   func(ScreenPop)
-	crmSess *crmSession
-	cancel  context.CancelFunc
-	ran     chan error
-	closers []func() error
+	log       *slog.Logger
+	dataDir   string
+	baseAudio audio.Settings
+	audioSess *audioSession
+	onPop     func(ScreenPop)
+	crmSess   *crmSession
+	cancel    context.CancelFunc
+	ran       chan error
+	closers   []func() error
 }
 
 // MachineAgent is the keyring "agent" under which machine-wide secrets
@@ -185,6 +221,7 @@ func Build(ctx context.Context, cfg Config) (_ *App, err error) {
 			return nil, fmt.Errorf("data directory: %w", err)
 		}
 	}
+	a.dataDir = dir
 	a.Normalizer = crm.NewNormalizer(cfg.Region)
 	a.Store, err = store.Open(dir, store.WithLogger(log), store.WithNormalizer(a.Normalizer.E164))
 	if err != nil {
@@ -225,10 +262,17 @@ func Build(ctx context.Context, cfg Config) (_ *App, err error) {
 	}
 	a.closers = append(a.closers, a.SIP.Close)
 
-	// TODO(lead): wire audio.Engine as Media (joined to a.SIP as its
-	// AudioSource) once its API is committed.
-	a.Agent = agent.New(agent.Ports{Telephony: a.SIP, CallLog: calls, Directory: crmw.directory}, agent.WithLogger(log))
+	a.buildAudio(cfg, dir)
+	ports := agent.Ports{Telephony: a.SIP, CallLog: calls, Directory: crmw.directory}
+	if a.Audio != nil {
+		ports.Telephony = a.Audio.WrapTelephony(a.SIP) // DTMF feedback in the headset
+		ports.Media = a.Audio
+	}
+	a.Agent = agent.New(ports, agent.WithLogger(log))
 	a.SIP.Attach(a.Agent)
+	if a.Audio != nil {
+		a.Audio.Attach(a.Agent)
+	}
 	wake := func() {}
 	if a.Outbox != nil {
 		wake = a.Outbox.Wake
@@ -250,6 +294,9 @@ func Build(ctx context.Context, cfg Config) (_ *App, err error) {
 		flush = DefaultFlushTimeout
 	}
 	a.closers = append(a.closers, a.watchAgent(flush))
+	if a.Audio != nil {
+		a.closers = append(a.closers, a.watchAudio())
+	}
 
 	if cfg.ControlAddr != "off" {
 		if err = a.startControl(cfg); err != nil {
@@ -348,7 +395,8 @@ func (a *App) stopAgent() error {
 }
 
 // Close closes everything in reverse order of construction: the control
-// API, the core, the SIP engine, the demo PBX, the store. It is safe to
+// API, the core, the audio engine (finishing running recordings) and the
+// PortAudio driver it opened, the SIP engine, the demo PBX, the store. It is safe to
 // call more than once.
 func (a *App) Close() error {
 	var errs []error

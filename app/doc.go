@@ -25,9 +25,21 @@
 // the app's lifetime: woken when a log is durable (CallLogSaved), flushed
 // at the agent's sign-out before a shared PC signs out of the CRM.
 //
-// Not wired yet (TODO for the lead): the audio engine (package audio);
-// App.Agent runs with the Media port nil, which the core reports in plain
-// words (no audio) instead of pretending.
+// Audio: Build constructs the audio engine (App.Audio, package audio)
+// over PortAudio (or Config.AudioDriver) and the SIP engine's calls, as the
+// agent's Media port, with the Telephony port wrapped for DTMF feedback.
+// With Config.NoAudio, or when PortAudio cannot be initialised, the app
+// runs without audio: App.Audio is nil, App.AudioErr (wrapping
+// ErrAudioOff) says why, an error is logged, and the core reports in
+// plain words that calls have no sound; Build never fails for it. At an
+// agent's sign-in the engine takes the agent's audio settings from the
+// store profile's settings document (the desktop's ui.Settings field
+// names: Microphone, Speaker, Ringer as AudioDeviceKey text, EchoCancel,
+// NoiseSuppression, AutoGain; SaveAudioSettings merges them in) and
+// records into the profile's RecordingsDir; at sign-out it returns to
+// Config.AudioSettings and refuses recordings. A dial that ends busy
+// plays the busy tone (the core has no effect for it). Device, level and
+// recording events go to Config.OnAudioEvent.
 //
 // # Concurrency contract
 //

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/callcentre/softphone/agent/domain"
+	"github.com/callcentre/softphone/audio/audiotest"
 	"github.com/callcentre/softphone/control"
 	"github.com/callcentre/softphone/crm/local"
 	"github.com/callcentre/softphone/desktop"
@@ -163,6 +164,7 @@ func TestEndToEndDemo(t *testing.T) {
 		DataDir:     dir, Demo: true, InstanceSocket: sock, AgentConfig: &cfg, ControlAddr: "127.0.0.1:0", ControlToken: e2eToken,
 		DemoOptions: demopbx.Options{AnswerDelay: 150 * time.Millisecond, NoAnswerAfter: 3 * time.Second},
 		Logger:      quietLog(),
+		AudioDriver: audiotest.NewDriver(), // the calls' audio through the engine, no sound server
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -73,7 +73,7 @@ func TestDemoWithSalesforce(t *testing.T) {
 		DataDir: t.TempDir(), Demo: true, InstanceSocket: "off", AgentConfig: &cfg, ControlAddr: "127.0.0.1:0", ControlToken: e2eToken,
 		DemoOptions: demopbx.Options{AnswerDelay: 150 * time.Millisecond},
 		Logger:      quietLog(),
-		Region:      "GB",
+		Region:      "GB", NoAudio: true,
 		Salesforce: &salesforce.Config{LoginURL: emu.URL(), ClientID: sfemu.DefaultClientID, Keyring: keyring,
 			RedirectURL: fmt.Sprintf("http://localhost:%d/OauthRedirect", port), Opener: (&crmtest.Browser{}).Open,
 			HTTPClient: &http.Client{Timeout: 5 * time.Second}, Location: time.UTC},

@@ -162,7 +162,7 @@ func TestDemoWithWebhook(t *testing.T) {
 		return Config{
 			DataDir: t.TempDir(), Demo: true, InstanceSocket: "off", AgentConfig: &agentCfg, ControlAddr: "127.0.0.1:0", ControlToken: e2eToken,
 			DemoOptions: demopbx.Options{AnswerDelay: 150 * time.Millisecond},
-			Logger:      quietLog(), Region: "GB", Secrets: kr, Webhook: hook, Opener: pops.open,
+			Logger:      quietLog(), Region: "GB", Secrets: kr, NoAudio: true, Webhook: hook, Opener: pops.open,
 			OutboxOptions: []outbox.Option{outbox.WithPoll(100 * time.Millisecond), outbox.WithBackoff(20*time.Millisecond, 200*time.Millisecond)},
 			FlushTimeout:  time.Minute,
 		}

@@ -73,7 +73,7 @@ func WithLogger(l *slog.Logger) Option { return func(e *Engine) { e.log = l } }
 func WithEventHandler(f func(Event)) Option { return func(e *Engine) { e.onEvent = f } }
 
 // WithRecordingsDir is the agent's profile recordings directory.
-func WithRecordingsDir(dir string) Option { return func(e *Engine) { e.recDir = dir } }
+func WithRecordingsDir(dir string) Option { return func(e *Engine) { e.recDir.Store(&dir) } }
 
 // WithAnnouncementsDir is where announcement WAV files are (name.wav).
 func WithAnnouncementsDir(dir string) Option { return func(e *Engine) { e.annDir = dir } }
@@ -95,7 +95,7 @@ type Engine struct {
 	src      domain.AudioSource
 	log      *slog.Logger
 	onEvent  func(Event)
-	recDir   string
+	recDir   atomic.Pointer[string]
 	annDir   string
 	devRate  int
 	devFPB   time.Duration
@@ -285,12 +285,24 @@ func (e *Engine) Record(key string, calls []domain.CallID, action domain.RecordA
 	default:
 		return fmt.Errorf("record: unknown action %d", action)
 	}
-	if e.recDir == "" && action == domain.RecordStart {
+	if e.recordingsDir() == "" && action == domain.RecordStart {
 		return ErrNoRecordingsDir
 	}
 	calls = slices.Clone(calls)
 	e.do(func() { e.record(key, calls, action) })
 	return nil
+}
+
+// SetRecordingsDir changes the recordings directory (the signed-in
+// agent's profile directory; "" refuses new recordings with
+// ErrNoRecordingsDir). Recordings already running keep their file.
+func (e *Engine) SetRecordingsDir(dir string) { e.recDir.Store(&dir) }
+
+func (e *Engine) recordingsDir() string {
+	if p := e.recDir.Load(); p != nil {
+		return *p
+	}
+	return ""
 }
 
 // PlayAnnouncement implements domain.Media: name.wav from the

@@ -47,12 +47,17 @@ func (e *Engine) record(key string, calls []domain.CallID, action domain.RecordA
 			r.calls, r.paused = calls, false
 			return
 		}
-		if err := os.MkdirAll(e.recDir, 0o700); err != nil {
+		dir := e.recordingsDir()
+		if dir == "" {
+			e.post(domain.RecordingFailed{Key: key, Reason: ErrNoRecordingsDir.Error()})
+			return
+		}
+		if err := os.MkdirAll(dir, 0o700); err != nil {
 			e.post(domain.RecordingFailed{Key: key, Reason: fmt.Sprintf("cannot create the recordings folder: %v", err)})
 			return
 		}
 		name := fmt.Sprintf("%s-%s.wav", time.Now().UTC().Format("20060102-150405"), safeName(key))
-		path := filepath.Join(e.recDir, name)
+		path := filepath.Join(dir, name)
 		w, err := CreateWAV(path, mixRate, 2)
 		if err != nil {
 			e.post(domain.RecordingFailed{Key: key, Reason: fmt.Sprintf("cannot create the recording file: %v", err)})

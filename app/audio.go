@@ -1,0 +1,273 @@
+package app
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/callcentre/softphone/agent"
+	"github.com/callcentre/softphone/agent/domain"
+	"github.com/callcentre/softphone/audio"
+)
+
+// newPortAudio opens the PortAudio driver; tests replace it to simulate a
+// machine where PortAudio cannot be initialised.
+var newPortAudio = func() (audio.Driver, error) { return audio.NewPortAudio() }
+
+// buildAudio constructs the audio engine over the configured driver (or
+// PortAudio) and the SIP engine's calls. It never fails the app: without
+// audio (Config.NoAudio, or no driver) App.Audio stays nil, App.AudioErr
+// says why and the core reports calls without sound in plain words.
+func (a *App) buildAudio(cfg Config, dataDir string) {
+	if cfg.NoAudio {
+		a.AudioErr = fmt.Errorf("%w: turned off in the configuration", ErrAudioOff)
+		a.log.Warn("audio is off: calls connect without sound", "reason", "configuration")
+		return
+	}
+	drv := cfg.AudioDriver
+	if drv == nil {
+		pa, err := newPortAudio()
+		if err != nil {
+			a.AudioErr = fmt.Errorf("%w: the sound system could not be initialised: %w", ErrAudioOff, err)
+			a.log.Error("audio is off: calls connect without sound", "err", err)
+			return
+		}
+		drv = pa
+		a.closers = append(a.closers, pa.Close)
+	}
+	ann := cfg.AnnouncementsDir
+	if ann == "" {
+		ann = filepath.Join(dataDir, "announcements")
+	}
+	set := audio.DefaultSettings()
+	if cfg.AudioSettings != nil {
+		set = *cfg.AudioSettings
+	}
+	a.baseAudio = set
+	opts := []audio.Option{
+		audio.WithLogger(a.log), audio.WithSettings(set), audio.WithAnnouncementsDir(ann),
+	}
+	if cfg.OnAudioEvent != nil {
+		opts = append(opts, audio.WithEventHandler(cfg.OnAudioEvent))
+	}
+	// No recordings directory until an agent signs in: recordings belong
+	// to the agent's profile.
+	a.Audio = audio.New(drv, a.SIP, opts...)
+	a.closers = append(a.closers, a.Audio.Close)
+}
+
+// RecordingsDir is the directory holding the recordings of agentID's
+// profile under the data directory (a name safe on every OS).
+func RecordingsDir(dataDir, agentID string) string {
+	return filepath.Join(dataDir, "recordings", profileDirName(agentID))
+}
+
+func profileDirName(id string) string {
+	safe := id != "" && len(id) <= 64 && id != "." && id != ".."
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			safe = false
+			break
+		}
+	}
+	if safe && !strings.HasPrefix(id, "h-") {
+		return id
+	}
+	sum := sha256.Sum256([]byte(id))
+	return "h-" + hex.EncodeToString(sum[:16])
+}
+
+// AudioDeviceKey is the text form of a device's stable identity kept in
+// the agent's settings ("default" for the system default, else
+// "host API: name"), the ui.AudioDevice ID.
+func AudioDeviceKey(id audio.DeviceID) string {
+	if id.IsDefault() {
+		return "default"
+	}
+	return id.HostAPI + ": " + id.Name
+}
+
+// ParseAudioDevice reads AudioDeviceKey's form; "" and "default" are the
+// system default.
+func ParseAudioDevice(key string) audio.DeviceID {
+	key = strings.TrimSpace(key)
+	if key == "" || key == "default" {
+		return audio.DeviceID{}
+	}
+	host, name, ok := strings.Cut(key, ": ")
+	if !ok {
+		return audio.DeviceID{Name: key}
+	}
+	return audio.DeviceID{HostAPI: host, Name: name}
+}
+
+// profileAudio is the audio part of the agent's profile settings, with the
+// field names of the desktop's settings (ui.Settings), which cmd stores as
+// the whole profile settings document; absent fields keep the defaults.
+type profileAudio struct {
+	Microphone       string `json:"Microphone"`
+	Speaker          string `json:"Speaker"`
+	Ringer           string `json:"Ringer"`
+	RingBoth         *bool  `json:"RingBoth,omitempty"`
+	EchoCancel       *bool  `json:"EchoCancel,omitempty"`
+	NoiseSuppression *bool  `json:"NoiseSuppression,omitempty"`
+	AutoGain         *bool  `json:"AutoGain,omitempty"`
+}
+
+func (p profileAudio) settings(base audio.Settings) audio.Settings {
+	s := base
+	s.Microphone, s.Speaker, s.Ringer = ParseAudioDevice(p.Microphone), ParseAudioDevice(p.Speaker), ParseAudioDevice(p.Ringer)
+	for _, f := range []struct {
+		v   *bool
+		dst *bool
+	}{{p.RingBoth, &s.RingBoth}, {p.EchoCancel, &s.EchoCancel}, {p.NoiseSuppression, &s.NoiseSuppress}, {p.AutoGain, &s.AutoGain}} {
+		if f.v != nil {
+			*f.dst = *f.v
+		}
+	}
+	return s
+}
+
+func audioFields(s audio.Settings) map[string]any {
+	return map[string]any{
+		"Microphone": AudioDeviceKey(s.Microphone), "Speaker": AudioDeviceKey(s.Speaker), "Ringer": AudioDeviceKey(s.Ringer),
+		"RingBoth": s.RingBoth, "EchoCancel": s.EchoCancel, "NoiseSuppression": s.NoiseSuppress, "AutoGain": s.AutoGain,
+	}
+}
+
+// audioSession follows the signed-in agent for the audio engine (their
+// settings and recordings directory) and plays the busy tone when a dial
+// ends busy (the core has no effect for it).
+type audioSession struct {
+	a *App
+
+	mu      sync.Mutex
+	agentID string
+	busy    map[domain.CallID]bool // busy legs already signalled
+}
+
+func (a *App) watchAudio() func() error {
+	as := &audioSession{a: a, busy: map[domain.CallID]bool{}}
+	a.audioSess = as
+	ctx, cancel := context.WithCancel(context.Background())
+	stop := a.Agent.Watch(ctx, as.notify)
+	return func() error { cancel(); stop(); return nil }
+}
+
+func (as *audioSession) notify(n agent.Notify) {
+	if n.Agent != nil {
+		as.agentChanged(n.Agent.Agent.ID)
+	}
+	for _, no := range n.Notices {
+		if no.Cause == domain.CauseBusy && no.CallID != "" {
+			as.busyTone(no.CallID)
+		}
+	}
+	for _, ix := range n.Interactions {
+		for _, l := range ix.Legs {
+			if l.Cause == domain.CauseBusy && l.Direction == domain.DirectionOutbound && l.AnsweredAt.IsZero() {
+				as.busyTone(l.ID)
+			}
+		}
+	}
+}
+
+func (as *audioSession) busyTone(id domain.CallID) {
+	as.mu.Lock()
+	seen := as.busy[id]
+	as.busy[id] = true
+	if len(as.busy) > 256 { // ids are unique; forget old ones
+		as.busy = map[domain.CallID]bool{id: true}
+	}
+	as.mu.Unlock()
+	if !seen {
+		as.a.Audio.PlayTone(audio.ToneBusy)
+	}
+}
+
+func (as *audioSession) agentChanged(id string) {
+	as.mu.Lock()
+	prev := as.agentID
+	as.agentID = id
+	as.mu.Unlock()
+	if id == prev {
+		return
+	}
+	a := as.a
+	if id == "" {
+		a.Audio.SetRecordingsDir("")
+		a.Audio.ApplySettings(a.baseAudio)
+		return
+	}
+	a.Audio.SetRecordingsDir(RecordingsDir(a.dataDir, id))
+	set, err := a.loadAudioSettings(id)
+	if err != nil {
+		a.log.Error("audio settings not loaded; using the defaults", "agent", id, "err", err)
+	}
+	a.Audio.ApplySettings(set)
+}
+
+// loadAudioSettings reads the agent's audio settings from their profile
+// (the defaults for anything not stored).
+func (a *App) loadAudioSettings(id string) (audio.Settings, error) {
+	p, err := a.Store.Profile(id)
+	if err != nil {
+		return a.baseAudio, err
+	}
+	var pa profileAudio
+	if _, err := p.GetSettings(&pa); err != nil {
+		return a.baseAudio, err
+	}
+	return pa.settings(a.baseAudio), nil
+}
+
+// SaveAudioSettings stores s in the signed-in agent's profile settings
+// (keeping the other settings there) and applies it to the audio engine:
+// open streams move to the new devices without dropping a call. It
+// blocks on disk: call it off the UI goroutine. Without audio it returns
+// AudioErr; with nobody signed in ErrNotSignedIn.
+func (a *App) SaveAudioSettings(s audio.Settings) error {
+	if a.Audio == nil {
+		return a.AudioErr
+	}
+	a.audioSess.mu.Lock()
+	id := a.audioSess.agentID
+	a.audioSess.mu.Unlock()
+	if id == "" {
+		return ErrNotSignedIn
+	}
+	p, err := a.Store.Profile(id)
+	if err != nil {
+		return err
+	}
+	doc := map[string]json.RawMessage{}
+	if _, err := p.GetSettings(&doc); err != nil {
+		return err
+	}
+	for k, v := range audioFields(s) {
+		raw, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		doc[k] = raw
+	}
+	if err := p.PutSettings(doc); err != nil {
+		return err
+	}
+	a.Audio.ApplySettings(s)
+	return nil
+}
+
+// ApplyAudioSettings applies s to the audio engine without storing it
+// (the desktop stores its settings itself, with the same field names);
+// nothing happens without audio.
+func (a *App) ApplyAudioSettings(s audio.Settings) {
+	if a.Audio != nil {
+		a.Audio.ApplySettings(s)
+	}
+}
