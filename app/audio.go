@@ -92,11 +92,18 @@ func AudioDeviceKey(id audio.DeviceID) string {
 	return id.HostAPI + ": " + id.Name
 }
 
-// ParseAudioDevice reads AudioDeviceKey's form; "" and "default" are the
-// system default.
+// Keys of the system default device for one direction (the desktop lists
+// the default microphone and the default speaker as separate entries).
+const (
+	DefaultInputKey  = "default-input"
+	DefaultOutputKey = "default-output"
+)
+
+// ParseAudioDevice reads AudioDeviceKey's form; "", "default",
+// DefaultInputKey and DefaultOutputKey are the system default.
 func ParseAudioDevice(key string) audio.DeviceID {
 	key = strings.TrimSpace(key)
-	if key == "" || key == "default" {
+	if key == "" || key == "default" || key == DefaultInputKey || key == DefaultOutputKey {
 		return audio.DeviceID{}
 	}
 	host, name, ok := strings.Cut(key, ": ")
