@@ -45,6 +45,7 @@
 //		audio.WithEventHandler(onAudioEvent))   // DeviceFallback etc. to the UI (fyne.Do)
 //	ag := agent.New(agent.Ports{Telephony: media.WrapTelephony(tel) /* DTMF feedback */, Media: media, ...})
 //	media.Attach(ag) // RecordingStarted/Failed, AnnouncementDone
+//	media.SetRecordingsDir(dir) // at each sign-in: the agent's profile directory ("" at sign-out)
 //	defer media.Close(); defer drv.Close()
 //
 // The settings screen uses Devices (after the first DevicesChanged event),
