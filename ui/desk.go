@@ -76,6 +76,7 @@ type Desk struct {
 	toasts       *toastArea
 	demoBar      *demoBanner
 	pop          *popCard
+	confirmDlg   *widget.PopUp // the link confirmation shown last
 	tray         *trayMenu
 	body         *fyne.Container
 	settingsWin  fyne.Window

@@ -10,8 +10,12 @@
 // ui/viewmodel, and is applied to widgets on the Fyne goroutine. Data the
 // core does not hold comes through the small interfaces in sources.go
 // (Library, Finder, Audio, SettingsStore, Diagnostics, Accounts, Sync,
-// Stats, Shell), which cmd/softphone implements over store, crm, audio and
-// secrets.
+// Stats, Shell, ContactBook), which cmd/softphone implements over store,
+// crm, audio and secrets. The local CRM's in-app screen pops arrive through
+// ShowScreenPop (the contact card, or the new-contact form that saves
+// through ContactBook), the outbox's changes through SyncChanged, and a
+// clicked link's confirmation (the ConfirmLinks setting) is asked by
+// ConfirmDial.
 //
 // It imports agent, agent/domain, assets, ui/viewmodel and Fyne; never sip,
 // audio, crm, store or secrets, nor fyne.io/fyne/v2/app (cmd creates the
@@ -24,7 +28,10 @@
 // their own, which runs the functions on the test goroutine). Widget
 // callbacks never block: calls into the source interfaces run on their own
 // goroutines and hand their results back through the dispatcher. The
-// watcher goroutine of agent.Watch only dispatches. The 1 Hz ticker (call
+// watcher goroutine of agent.Watch only dispatches. ShowScreenPop and
+// SyncChanged may be called from any goroutine and only dispatch;
+// ConfirmDial blocks until the agent answers, so it is called only from
+// other goroutines (never the UI goroutine). The 1 Hz ticker (call
 // timers, wrap-up countdown, quality sampling) and the 10 Hz level meters
 // of the settings window are the only periodic updates.
 package ui

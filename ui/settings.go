@@ -134,6 +134,7 @@ type SettingsPanel struct {
 	outcomes             *widget.Entry
 	tooltips             *widget.Check
 	editBefore           *widget.Check
+	confirmLinks         *widget.Check
 	language             *widget.Select
 	verbose              *widget.Check
 	export               *widget.Button
@@ -178,6 +179,7 @@ func newSettingsPanel(d *Desk) *SettingsPanel {
 	p.outcomes.SetPlaceHolder(d.T("One outcome per line"))
 	p.tooltips = widget.NewCheck(d.T("Show tooltips"), nil)
 	p.editBefore = widget.NewCheck(d.T("Edit numbers before dialling"), nil)
+	p.confirmLinks = widget.NewCheck(d.T("Ask before a clicked link dials"), nil)
 	langs := []string{d.T(languageNames[""]), languageNames["en"], languageNames["de"]}
 	p.language = widget.NewSelect(langs, nil)
 	p.verbose = widget.NewCheck(d.T("Verbose logs"), nil)
@@ -200,6 +202,7 @@ func newSettingsPanel(d *Desk) *SettingsPanel {
 		widget.NewFormItem(d.T("Quick notes"), p.quickNotes),
 		widget.NewFormItem(d.T("Outcomes"), p.outcomes),
 		widget.NewFormItem("", p.editBefore),
+		widget.NewFormItem("", p.confirmLinks),
 	)
 	general := widget.NewForm(
 		widget.NewFormItem(d.T("Language"), p.language),
@@ -236,6 +239,7 @@ func (p *SettingsPanel) fill(s Settings) {
 	p.outcomes.SetText(strings.Join(s.Outcomes, "\n"))
 	p.tooltips.SetChecked(s.Tooltips)
 	p.editBefore.SetChecked(s.EditBeforeDial)
+	p.confirmLinks.SetChecked(s.ConfirmLinks)
 	name := languageNames[s.Language]
 	if s.Language == "" {
 		name = p.d.T(name)
@@ -275,6 +279,7 @@ func (p *SettingsPanel) read() (Settings, error) {
 		}
 	}
 	s.Tooltips, s.EditBeforeDial, s.VerboseLogs = p.tooltips.Checked, p.editBefore.Checked, p.verbose.Checked
+	s.ConfirmLinks = p.confirmLinks.Checked
 	s.Language = ""
 	for code, name := range languageNames {
 		if code != "" && name == p.language.Selected {

@@ -154,6 +154,7 @@ type Settings struct {
 	Outcomes         []string
 	Tooltips         bool
 	EditBeforeDial   bool   // click-to-dial fills the number entry instead of dialling
+	ConfirmLinks     bool   // ask before a clicked tel:/sip:/callto: link dials (Desk.ConfirmDial)
 	Language         string // "en", "de"; "" follows the system
 	VerboseLogs      bool
 }

@@ -24,6 +24,7 @@ import (
 	"runtime/pprof"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -34,6 +35,7 @@ import (
 	"github.com/callcentre/softphone/desktop"
 	"github.com/callcentre/softphone/secrets"
 	"github.com/callcentre/softphone/store"
+	"github.com/callcentre/softphone/ui"
 )
 
 var version = "dev"
@@ -64,8 +66,13 @@ type options struct {
 	setPassword bool
 }
 
-// sendTimeout bounds a request to the running instance.
-const sendTimeout = 5 * time.Second
+// sendTimeout bounds a request to the running instance; linkTimeout a
+// clicked link's, which may wait for the agent's confirmation
+// (ui.ConfirmTimeout) and must stay within the instance socket's 30 s.
+const (
+	sendTimeout = 5 * time.Second
+	linkTimeout = ui.ConfirmTimeout + 4*time.Second
+)
 
 func run(args []string, stdin io.Reader, stdout io.Writer) error {
 	fs := flag.NewFlagSet("softphone", flag.ContinueOnError)
@@ -117,7 +124,11 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 	}
 	var pendingDial string
 	if isReq {
-		res, err := desktop.Send(sock, req, sendTimeout)
+		timeout := sendTimeout
+		if req.Link {
+			timeout = linkTimeout // the agent may be asked first (ConfirmLinks)
+		}
+		res, err := desktop.Send(sock, req, timeout)
 		switch {
 		case err == nil:
 			fmt.Fprintln(stdout, res.Message)
@@ -221,10 +232,11 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 // relays carry what app.Build's callbacks report to the window, which is
 // made after Build: the local CRM's screen pops and the outbox's changes.
 type relays struct {
-	pops   popRelay
-	sync   syncRelay
-	logs   *logRing   // recent log lines (diagnostics)
-	config configFile // the configuration read at start (diagnostics)
+	pops    popRelay
+	sync    syncRelay
+	confirm confirmRelay
+	logs    *logRing   // recent log lines (diagnostics)
+	config  configFile // the configuration read at start (diagnostics)
 }
 
 // build runs app.Build with the account of the configuration (or demo
@@ -250,6 +262,7 @@ func build(ctx context.Context, o options, cfg configFile, sec *secrets.Store, l
 		// to the window; headless, the core's notice says no pop opened.
 		bc.OnScreenPop = r.pops.show
 		bc.OnOutboxChange = r.sync.changed
+		bc.ConfirmLink = r.confirm.ask
 	}
 	if o.control != "" {
 		bc.ControlAddr = o.control
@@ -264,6 +277,24 @@ func build(ctx context.Context, o options, cfg configFile, sec *secrets.Store, l
 	}
 	a, err := app.Build(ctx, bc)
 	return a, dir, err
+}
+
+// confirmRelay asks the window whether a clicked link may dial
+// (app.Config.ConfirmLink, called on the instance socket's goroutine).
+type confirmRelay struct {
+	desk atomic.Pointer[ui.Desk]
+}
+
+// ask returns the agent's answer (the desk asks only when the agent's
+// ConfirmLinks setting is on). Before the window exists there is no
+// agent setting to honour yet and nobody to ask: the link dials, as with
+// the setting off (the default).
+func (r *confirmRelay) ask(target string) bool {
+	d := r.desk.Load()
+	if d == nil {
+		return true
+	}
+	return d.ConfirmDial(target)
 }
 
 // dialWhenReady dials target once an agent is signed in and registered

@@ -88,6 +88,8 @@ func runWindow(ctx context.Context, sp *softapp.App, src *sources, r *relays, o 
 	}
 	r.pops.attach(pops)
 	r.sync.attach(desk.SyncChanged)
+	r.confirm.desk.Store(desk)
+	defer r.confirm.desk.Store(nil)
 	if sp.Instance != nil {
 		// A plain second launch raises this window.
 		sp.Instance.OnShow(func() { fyne.Do(func() { w.Show(); w.RequestFocus() }) })
