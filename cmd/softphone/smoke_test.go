@@ -91,6 +91,19 @@ func startX(t testing.TB) *xserver {
 		if _, err := strconv.Atoi(n); err != nil {
 			t.Fatalf("Xvfb gave no display number (%q): %s", n, errs.String())
 		}
+		// Wait until the display really answers a client before the app
+		// connects (a busy machine once gave GLFW "PlatformUnavailable").
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			probe := exec.Command("xdotool", "getdisplaygeometry")
+			probe.Env = append(os.Environ(), "DISPLAY=:"+n)
+			if err := probe.Run(); err == nil {
+				break
+			} else if time.Now().After(deadline) {
+				t.Fatalf("Xvfb :%s does not answer: %v: %s", n, err, errs.String())
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
 		return &xserver{display: ":" + n, cmd: cmd}
 	case <-time.After(30 * time.Second):
 		t.Fatalf("Xvfb did not start: %s", errs.String())

@@ -48,6 +48,7 @@ func runWindow(ctx context.Context, sp *softapp.App, src *sources, r *relays, o 
 		ui.WithLibrary(src),
 		ui.WithSettings(src),
 		ui.WithStats(sp.SIP),
+		ui.WithAudio(newAudioSource(sp)),
 		ui.WithFinder(finder{dir: localOf(sp), profile: src}),
 		ui.WithDiagnostics(&diagnostics{
 			dir: filepath.Join(src.dir, "diagnostics"), logs: r.logs, settings: src, config: r.config, demo: sp.Demo,
