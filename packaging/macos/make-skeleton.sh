@@ -15,7 +15,7 @@ printf 'APPL????' >"$app/Contents/PkgInfo"
 
 # The icns: "icns", total length, then per element a type, its length
 # (8 + data, big-endian) and a PNG, the layout iconutil writes.
-be32() { printf "\\x%02x\\x%02x\\x%02x\\x%02x" $(($1 >> 24 & 255)) $(($1 >> 16 & 255)) $(($1 >> 8 & 255)) $(($1 & 255)); }
+be32() { printf '\\x%02x\\x%02x\\x%02x\\x%02x' $(($1 >> 24 & 255)) $(($1 >> 16 & 255)) $(($1 >> 8 & 255)) $(($1 & 255)); }
 elements=(icp4:16 icp5:32 ic07:128 ic08:256 ic09:512 ic10:1024 ic11:32 ic12:64 ic13:256 ic14:512)
 body=$(mktemp)
 for e in "${elements[@]}"; do
