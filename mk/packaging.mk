@@ -70,7 +70,7 @@ sign: ## packaging: sign the exe and the MSI with osslsigncode (SIGN_CERT=cert.p
 macos-bundle: icons ## packaging: the macOS .app skeleton (Info.plist, entitlements, icns) in dist/macos; build-mac.sh on a Mac does the rest
 	VERSION=$(PKG_VERSION) ICONS=$(PKGBUILD)/icons packaging/macos/make-skeleton.sh $(MACAPP)
 
-test-packaging: ## packaging: build the packages and check them (CI=true or SOFTPHONE_TEST_WINDOWS=1 adds the Windows cross-build)
+test-packaging: ## packaging: build the packages and check them (SOFTPHONE_TEST_WINDOWS=1 adds the Windows cross-build; else an exe from make windows is checked)
 	$(GO) test -count=1 -v -timeout 30m ./packaging/...
 
 clean-packaging: ## packaging: remove build/ and the packages (keeps nothing cached)
