@@ -22,3 +22,7 @@ var (
 	// errBadEntryKey means a resend named no outbox entry.
 	errBadEntryKey = errors.New("not a call log of the crm outbox")
 )
+
+// errBadToken refuses a control API token read from standard input that
+// the control API would not accept.
+var errBadToken = errors.New("bad control api token")

@@ -12,6 +12,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -34,6 +35,7 @@ import (
 	"github.com/callcentre/softphone/control"
 	"github.com/callcentre/softphone/desktop"
 	"github.com/callcentre/softphone/secrets"
+	"github.com/callcentre/softphone/sip/demopbx"
 	"github.com/callcentre/softphone/store"
 	"github.com/callcentre/softphone/ui"
 )
@@ -64,6 +66,10 @@ type options struct {
 	demo        bool
 	control     string
 	setPassword bool
+	// tokenStdin reads the control API token from standard input's first
+	// line (automation without a keyring); controlToken holds it.
+	tokenStdin   bool
+	controlToken string
 }
 
 // sendTimeout bounds a request to the running instance; linkTimeout a
@@ -93,6 +99,7 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 	fs.StringVar(&o.dataDir, "data", "", "data directory (default: the configuration's data_dir, else the user data directory)")
 	fs.BoolVar(&o.demo, "demo", false, "demo mode (the built-in demo PBX) even when an account is configured")
 	fs.StringVar(&o.control, "control", "", `control API address on loopback (default: the configuration's, else `+control.DefaultAddr+`); "off" disables it`)
+	fs.BoolVar(&o.tokenStdin, "control-token-stdin", false, "read the control API token from the first line of standard input (at least 16 characters) instead of the keyring; for automation")
 	fs.BoolVar(&o.setPassword, "set-password", false, "read the configured account's SIP password from standard input, store it in the OS keyring and exit")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (diagnostics)")
 	showVersion := fs.Bool("version", false, "print the version and exit")
@@ -166,6 +173,12 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 	if o.setPassword {
 		return setPassword(cfg, sec, stdin, stdout)
 	}
+	in := bufio.NewReader(stdin)
+	if o.tokenStdin {
+		if o.controlToken, err = readToken(in); err != nil {
+			return err
+		}
+	}
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
@@ -217,6 +230,9 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 		}
 	}
 	if o.headless {
+		if a.PBX != nil {
+			go demoCommands(in, a.PBX, log)
+		}
 		stop := a.Agent.Watch(ctx, printEvents(stdout, log))
 		<-ctx.Done()
 		stop()
@@ -255,7 +271,7 @@ func build(ctx context.Context, o options, cfg configFile, sec *secrets.Store, l
 	}
 	bc := app.Config{
 		DataDir: dir, Demo: o.demo || cfg.Account == nil, Secrets: sec, Logger: log,
-		ControlAddr: cfg.ControlAddr, AllowedOrigins: cfg.AllowedOrigins,
+		ControlAddr: cfg.ControlAddr, AllowedOrigins: cfg.AllowedOrigins, ControlToken: o.controlToken,
 	}
 	if !o.headless {
 		// In-app screen pops of the local CRM and the CRM sync state go
@@ -324,6 +340,46 @@ func printEvents(w io.Writer, log *slog.Logger) func(agent.Notify) {
 	return func(n agent.Notify) {
 		if err := enc.Encode(control.EventOf(&m, n)); err != nil {
 			log.Error("cannot write state", "err", err)
+		}
+	}
+}
+
+// minTokenLen is the control API's shortest accepted token.
+const minTokenLen = 16
+
+// readToken reads the control API token from the first line of r.
+func readToken(r *bufio.Reader) (string, error) {
+	line, err := r.ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("read control token: %w", err)
+	}
+	tok := strings.TrimSpace(line)
+	if len(tok) < minTokenLen || strings.ContainsAny(tok, " \t") {
+		return "", fmt.Errorf("%w: one line of at least %d characters without spaces", errBadToken, minTokenLen)
+	}
+	return tok, nil
+}
+
+// demoCommands reads the headless demo's commands from r, one per line,
+// until r ends: "ring" makes the demo customer line call the agent (the
+// window's "Ring me" button), "ring NUMBER" with a sample contact's
+// caller ID. Anything else is logged and ignored.
+func demoCommands(r *bufio.Reader, pbx *demopbx.PBX, log *slog.Logger) {
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		switch {
+		case len(f) == 0:
+		case f[0] == "ring" && len(f) <= 2:
+			number := ""
+			if len(f) == 2 {
+				number = f[1]
+			}
+			if _, err := pbx.CallAgent(number); err != nil {
+				log.Error("demo customer line", "err", err)
+			}
+		default:
+			log.Error("unknown demo command (use: ring [NUMBER])", "command", f[0])
 		}
 	}
 }
