@@ -26,20 +26,21 @@ type Desk struct {
 	log     *slog.Logger
 	ticking bool
 
-	library  Library
-	finder   Finder
-	audio    Audio
-	settings SettingsStore
-	diag     Diagnostics
-	accounts Accounts
-	sync     Sync
-	stats    Stats
-	shell    Shell
-	book     ContactBook
-	openURL  func(string) error
-	announce []string
-	demo     *Demo
-	onRender func(v *viewmodel.View)
+	library   Library
+	finder    Finder
+	audio     Audio
+	settings  SettingsStore
+	autostart Autostart
+	diag      Diagnostics
+	accounts  Accounts
+	sync      Sync
+	stats     Stats
+	shell     Shell
+	book      ContactBook
+	openURL   func(string) error
+	announce  []string
+	demo      *Demo
+	onRender  func(v *viewmodel.View)
 
 	vm   *viewmodel.Model
 	tr   *viewmodel.Translator
@@ -113,6 +114,9 @@ func WithAudio(a Audio) Option { return func(d *Desk) { d.audio = a } }
 
 // WithSettings sets where settings are loaded and saved.
 func WithSettings(s SettingsStore) Option { return func(d *Desk) { d.settings = s } }
+
+// WithAutostart offers "Start at login" in the settings over a.
+func WithAutostart(a Autostart) Option { return func(d *Desk) { d.autostart = a } }
 
 // WithDiagnostics sets the diagnostics exporter.
 func WithDiagnostics(x Diagnostics) Option { return func(d *Desk) { d.diag = x } }

@@ -17,16 +17,27 @@ import (
 const meterRate = 100 * time.Millisecond
 
 func (d *Desk) loadSettings() {
-	st := d.settings
-	if st == nil {
+	st, as := d.settings, d.autostart
+	if st == nil && as == nil {
 		return
 	}
 	d.background(func(context.Context) {
-		s, err := st.LoadSettings()
+		s, err := DefaultSettings(), error(nil)
+		if st != nil {
+			s, err = st.LoadSettings()
+		}
+		var asErr error
+		if as != nil && err == nil {
+			// The OS entry is the truth: the user may have removed it.
+			s.StartAtLogin, asErr = as.Enabled()
+		}
 		d.do(func() {
 			if err != nil {
 				d.toast(domain.NoticeError, d.T("Settings could not be loaded: %s", err.Error()))
 				return
+			}
+			if asErr != nil {
+				d.toast(domain.NoticeError, d.T("Start at login could not be read: %s", asErr.Error()))
 			}
 			d.set = s
 		})
@@ -135,6 +146,7 @@ type SettingsPanel struct {
 	tooltips             *widget.Check
 	editBefore           *widget.Check
 	confirmLinks         *widget.Check
+	startAtLogin         *widget.Check
 	language             *widget.Select
 	verbose              *widget.Check
 	export               *widget.Button
@@ -180,6 +192,10 @@ func newSettingsPanel(d *Desk) *SettingsPanel {
 	p.tooltips = widget.NewCheck(d.T("Show tooltips"), nil)
 	p.editBefore = widget.NewCheck(d.T("Edit numbers before dialling"), nil)
 	p.confirmLinks = widget.NewCheck(d.T("Ask before a clicked link dials"), nil)
+	p.startAtLogin = widget.NewCheck(d.T("Start when I log in to this computer"), nil)
+	if d.autostart == nil {
+		p.startAtLogin.Hide()
+	}
 	langs := []string{d.T(languageNames[""]), languageNames["en"], languageNames["de"]}
 	p.language = widget.NewSelect(langs, nil)
 	p.verbose = widget.NewCheck(d.T("Verbose logs"), nil)
@@ -203,6 +219,7 @@ func newSettingsPanel(d *Desk) *SettingsPanel {
 		widget.NewFormItem(d.T("Outcomes"), p.outcomes),
 		widget.NewFormItem("", p.editBefore),
 		widget.NewFormItem("", p.confirmLinks),
+		widget.NewFormItem("", p.startAtLogin),
 	)
 	general := widget.NewForm(
 		widget.NewFormItem(d.T("Language"), p.language),
@@ -240,6 +257,7 @@ func (p *SettingsPanel) fill(s Settings) {
 	p.tooltips.SetChecked(s.Tooltips)
 	p.editBefore.SetChecked(s.EditBeforeDial)
 	p.confirmLinks.SetChecked(s.ConfirmLinks)
+	p.startAtLogin.SetChecked(s.StartAtLogin)
 	name := languageNames[s.Language]
 	if s.Language == "" {
 		name = p.d.T(name)
@@ -280,6 +298,9 @@ func (p *SettingsPanel) read() (Settings, error) {
 	}
 	s.Tooltips, s.EditBeforeDial, s.VerboseLogs = p.tooltips.Checked, p.editBefore.Checked, p.verbose.Checked
 	s.ConfirmLinks = p.confirmLinks.Checked
+	if p.d.autostart != nil {
+		s.StartAtLogin = p.startAtLogin.Checked
+	}
 	s.Language = ""
 	for code, name := range languageNames {
 		if code != "" && name == p.language.Selected {
@@ -320,17 +341,28 @@ func (p *SettingsPanel) saveSettings() {
 		p.say(err.Error(), true)
 		return
 	}
-	st := p.d.settings
-	if st == nil {
+	st, as := p.d.settings, p.d.autostart
+	changeAutostart := as != nil && s.StartAtLogin != p.d.set.StartAtLogin
+	if st == nil && !changeAutostart {
 		p.d.set = s
 		p.say(p.d.T("Settings apply until you close the app (they cannot be stored here)"), false)
 		return
 	}
 	p.save.Disable()
 	p.d.background(func(context.Context) {
-		err := st.SaveSettings(s)
+		var asErr, err error
+		if changeAutostart {
+			asErr = as.SetEnabled(s.StartAtLogin)
+		}
+		if asErr == nil && st != nil {
+			err = st.SaveSettings(s)
+		}
 		p.d.do(func() {
 			p.save.Enable()
+			if asErr != nil {
+				p.say(p.d.T("Start at login could not be changed: %s", asErr.Error()), true)
+				return
+			}
 			if err != nil {
 				p.say(p.d.T("Settings could not be saved: %s", err.Error()), true)
 				return

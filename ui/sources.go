@@ -157,6 +157,7 @@ type Settings struct {
 	ConfirmLinks     bool   // ask before a clicked tel:/sip:/callto: link dials (Desk.ConfirmDial)
 	Language         string // "en", "de"; "" follows the system
 	VerboseLogs      bool
+	StartAtLogin     bool // the OS starts the app when the user logs in (through Autostart; read from the OS at load)
 }
 
 // DefaultSettings are used until the agent saves their own.
@@ -170,6 +171,17 @@ func DefaultSettings() Settings {
 type SettingsStore interface {
 	LoadSettings() (Settings, error)
 	SaveSettings(s Settings) error
+}
+
+// Autostart is the operating system's start-at-login entry for this
+// user (cmd over desktop.Autostart: an XDG autostart file, a LaunchAgent,
+// the Run registry key). It is per OS user, not per agent: the desk reads
+// it into Settings.StartAtLogin when settings load and changes it when the
+// agent saves a different choice. Both methods may block briefly (file
+// I/O); the desk calls them off the UI goroutine.
+type Autostart interface {
+	Enabled() (bool, error)
+	SetEnabled(on bool) error
 }
 
 // Diagnostics exports a bundle (logs, versions, settings) with secrets

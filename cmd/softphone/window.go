@@ -55,6 +55,11 @@ func runWindow(ctx context.Context, sp *softapp.App, src *sources, r *relays, o 
 			known: func() []string { return []string{sp.ControlToken} },
 		}),
 	}
+	if as, err := newAutostart(); err != nil {
+		log.Warn("start at login is not offered", "err", err)
+	} else {
+		opts = append(opts, ui.WithAutostart(as))
+	}
 	if sp.Local != nil {
 		opts = append(opts, ui.WithContactBook(contactBook{dir: sp.Local}))
 	}
