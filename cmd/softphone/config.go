@@ -28,9 +28,14 @@ import (
 //	    "auth_user": "",
 //	    "domain": "pbx.example.com",
 //	    "registrar": "",
+//	    "secondary_registrar": "",
 //	    "outbound_proxy": "",
+//	    "stun_server": "",
 //	    "transport": "udp",
+//	    "ca_file": "",
+//	    "srtp": "off",
 //	    "codecs": ["PCMU", "PCMA"],
+//	    "dtmf": "rfc4733",
 //	    "expiry_seconds": 300,
 //	    "allow_direct_calls": false
 //	  },
@@ -49,16 +54,21 @@ type configFile struct {
 
 // accountConfig is the JSON form of sip.Account.
 type accountConfig struct {
-	DisplayName      string   `json:"display_name"`
-	User             string   `json:"user"`
-	AuthUser         string   `json:"auth_user"`
-	Domain           string   `json:"domain"`
-	Registrar        string   `json:"registrar"`
-	OutboundProxy    string   `json:"outbound_proxy"`
-	Transport        string   `json:"transport"`
-	Codecs           []string `json:"codecs"`
-	ExpirySeconds    int      `json:"expiry_seconds"`
-	AllowDirectCalls bool     `json:"allow_direct_calls"`
+	DisplayName        string   `json:"display_name"`
+	User               string   `json:"user"`
+	AuthUser           string   `json:"auth_user"`
+	Domain             string   `json:"domain"`
+	Registrar          string   `json:"registrar"`
+	SecondaryRegistrar string   `json:"secondary_registrar"`
+	OutboundProxy      string   `json:"outbound_proxy"`
+	STUNServer         string   `json:"stun_server"`
+	Transport          string   `json:"transport"`
+	CAFile             string   `json:"ca_file"` // extra PEM CA for TLS
+	SRTP               string   `json:"srtp"`    // off (default), optional, required; needs tls
+	Codecs             []string `json:"codecs"`
+	DTMF               string   `json:"dtmf"` // rfc4733 (default) or info
+	ExpirySeconds      int      `json:"expiry_seconds"`
+	AllowDirectCalls   bool     `json:"allow_direct_calls"`
 }
 
 // configFileName is the file's name in the user's configuration directory.
@@ -149,18 +159,42 @@ func (a accountConfig) sipAccount() (sip.Account, error) {
 	}
 	acct := sip.Account{
 		DisplayName: a.DisplayName, User: a.User, AuthUser: a.AuthUser, Domain: a.Domain,
-		Registrar: a.Registrar, OutboundProxy: a.OutboundProxy, Codecs: a.Codecs,
-		AllowDirectCalls: a.AllowDirectCalls,
+		Registrar: a.Registrar, SecondaryRegistrar: a.SecondaryRegistrar, OutboundProxy: a.OutboundProxy,
+		STUNServer: a.STUNServer, CAFile: a.CAFile, Codecs: a.Codecs, AllowDirectCalls: a.AllowDirectCalls,
 	}
-	switch strings.ToLower(a.Transport) {
+	switch strings.ToLower(strings.TrimSpace(a.Transport)) {
 	case "", "udp":
 		acct.Transport = sip.TransportUDP
 	case "tcp":
 		acct.Transport = sip.TransportTCP
 	case "tls":
-		acct.Transport = sip.TransportTLS // sip.New refuses it in this build, in plain words
+		acct.Transport = sip.TransportTLS
 	default:
-		return sip.Account{}, fmt.Errorf("%w: account: transport %q (use udp or tcp)", errBadConfig, a.Transport)
+		return sip.Account{}, fmt.Errorf("%w: account: transport %q (use udp, tcp or tls)", errBadConfig, a.Transport)
+	}
+	switch strings.ToLower(strings.TrimSpace(a.SRTP)) {
+	case "", "off":
+		acct.SRTP = sip.SRTPOff
+	case "optional":
+		acct.SRTP = sip.SRTPOptional
+	case "required":
+		acct.SRTP = sip.SRTPRequired
+	default:
+		return sip.Account{}, fmt.Errorf("%w: account: srtp %q (use off, optional or required)", errBadConfig, a.SRTP)
+	}
+	if acct.SRTP != sip.SRTPOff && acct.Transport != sip.TransportTLS {
+		return sip.Account{}, fmt.Errorf("%w: account: srtp %q needs transport tls (the keys travel in the signalling)", errBadConfig, a.SRTP)
+	}
+	if a.CAFile != "" && acct.Transport != sip.TransportTLS {
+		return sip.Account{}, fmt.Errorf("%w: account: ca_file is only used with transport tls", errBadConfig)
+	}
+	switch strings.ToLower(strings.TrimSpace(a.DTMF)) {
+	case "", "rfc4733", "rfc2833":
+		acct.DTMF = sip.DTMFRFC4733
+	case "info":
+		acct.DTMF = sip.DTMFInfo
+	default:
+		return sip.Account{}, fmt.Errorf("%w: account: dtmf %q (use rfc4733 or info)", errBadConfig, a.DTMF)
 	}
 	if a.ExpirySeconds < 0 {
 		return sip.Account{}, fmt.Errorf("%w: account: expiry_seconds %d is negative", errBadConfig, a.ExpirySeconds)

@@ -31,20 +31,57 @@ func TestParseConfig(t *testing.T) {
 		t.Fatalf("keyring name %q", keyringAccount(acct))
 	}
 	for name, tc := range map[string]struct{ raw, want string }{
-		"garbage":       {`{"account": `, "bad configuration"},
-		"not an object": {`[1, 2]`, "bad configuration"},
-		"unknown field": {`{"acount": {}}`, "unknown field"},
-		"password":      {`{"account": {"user": "1", "domain": "d", "password": "x"}}`, "passwords are never read from the file"},
-		"nested token":  {`{"allowed_origins": [], "x": {"api_token": "t"}}`, "api_token"},
-		"no user":       {`{"account": {"domain": "d"}}`, "user and domain are required"},
-		"bad transport": {`{"account": {"user": "1", "domain": "d", "transport": "sctp"}}`, `transport "sctp"`},
-		"negative exp":  {`{"account": {"user": "1", "domain": "d", "expiry_seconds": -1}}`, "negative"},
-		"wrong type":    {`{"shared_pc": "yes"}`, "bad configuration"},
+		"garbage":        {`{"account": `, "bad configuration"},
+		"not an object":  {`[1, 2]`, "bad configuration"},
+		"unknown field":  {`{"acount": {}}`, "unknown field"},
+		"password":       {`{"account": {"user": "1", "domain": "d", "password": "x"}}`, "passwords are never read from the file"},
+		"nested token":   {`{"allowed_origins": [], "x": {"api_token": "t"}}`, "api_token"},
+		"no user":        {`{"account": {"domain": "d"}}`, "user and domain are required"},
+		"bad transport":  {`{"account": {"user": "1", "domain": "d", "transport": "sctp"}}`, `transport "sctp"`},
+		"bad srtp":       {`{"account": {"user": "1", "domain": "d", "transport": "tls", "srtp": "maybe"}}`, `srtp "maybe"`},
+		"srtp over udp":  {`{"account": {"user": "1", "domain": "d", "srtp": "required"}}`, "needs transport tls"},
+		"ca without tls": {`{"account": {"user": "1", "domain": "d", "ca_file": "/etc/ca.pem"}}`, "only used with transport tls"},
+		"bad dtmf":       {`{"account": {"user": "1", "domain": "d", "dtmf": "inband"}}`, `dtmf "inband"`},
+		"negative exp":   {`{"account": {"user": "1", "domain": "d", "expiry_seconds": -1}}`, "negative"},
+		"wrong type":     {`{"shared_pc": "yes"}`, "bad configuration"},
 	} {
 		_, err := parseConfig([]byte(tc.raw))
 		if err == nil || !errors.Is(err, errBadConfig) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: %v, want %q", name, err, tc.want)
 		}
+	}
+}
+
+// TestParseConfigSecureAccount maps TLS with a custom CA, SRTP, INFO
+// DTMF, a secondary registrar and a STUN server into sip.Account, and the
+// defaults when they are left out.
+func TestParseConfigSecureAccount(t *testing.T) {
+	raw := `{"account": {"user": "1001", "domain": "pbx.example.com", "transport": "TLS",
+		"ca_file": "/etc/softphone/ca.pem", "srtp": "required", "dtmf": "info",
+		"secondary_registrar": "pbx2.example.com:5061", "stun_server": "stun.example.com"}}`
+	c, err := parseConfig([]byte(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	acct, err := c.Account.sipAccount()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acct.Transport != sip.TransportTLS || acct.CAFile != "/etc/softphone/ca.pem" || acct.SRTP != sip.SRTPRequired ||
+		acct.DTMF != sip.DTMFInfo || acct.SecondaryRegistrar != "pbx2.example.com:5061" || acct.STUNServer != "stun.example.com" {
+		t.Fatalf("account %+v", acct)
+	}
+	for srtp, want := range map[string]sip.SRTPMode{"": sip.SRTPOff, "off": sip.SRTPOff, "optional": sip.SRTPOptional, "Required": sip.SRTPRequired} {
+		a := accountConfig{User: "1", Domain: "d", Transport: "tls", SRTP: srtp}
+		got, err := a.sipAccount()
+		if err != nil || got.SRTP != want {
+			t.Errorf("srtp %q: %v %v, want %v", srtp, got.SRTP, err, want)
+		}
+	}
+	plain, err := accountConfig{User: "1", Domain: "d"}.sipAccount()
+	if err != nil || plain.Transport != sip.TransportUDP || plain.SRTP != sip.SRTPOff || plain.DTMF != sip.DTMFRFC4733 ||
+		plain.CAFile != "" || plain.SecondaryRegistrar != "" || plain.STUNServer != "" {
+		t.Fatalf("defaults %+v %v", plain, err)
 	}
 }
 
