@@ -70,6 +70,9 @@ type options struct {
 	// line (automation without a keyring); controlToken holds it.
 	tokenStdin   bool
 	controlToken string
+	// provisioning names a provisioning file read instead of the OS's
+	// machine-wide sources (trying a deployment; tests).
+	provisioning string
 }
 
 // sendTimeout bounds a request to the running instance; linkTimeout a
@@ -100,6 +103,7 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 	fs.BoolVar(&o.demo, "demo", false, "demo mode (the built-in demo PBX) even when an account is configured")
 	fs.StringVar(&o.control, "control", "", `control API address on loopback (default: the configuration's, else `+control.DefaultAddr+`); "off" disables it`)
 	fs.BoolVar(&o.tokenStdin, "control-token-stdin", false, "read the control API token from the first line of standard input (at least 16 characters) instead of the keyring; for automation")
+	fs.StringVar(&o.provisioning, "provisioning", "", "read IT's provisioning from this JSON file instead of the machine-wide sources (see packaging/README.md)")
 	fs.BoolVar(&o.setPassword, "set-password", false, "read the configured account's SIP password from standard input, store it in the OS keyring and exit")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (diagnostics)")
 	showVersion := fs.Bool("version", false, "print the version and exit")
@@ -169,6 +173,14 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	machine, err := machineLayers(o.provisioning)
+	if err != nil {
+		return err
+	}
+	cfg, agentCfg, err := applyProvisioning(cfg, path, machine)
+	if err != nil {
+		return err
+	}
 	sec := secrets.New(secrets.WithLogger(log))
 	if o.setPassword {
 		return setPassword(cfg, sec, stdin, stdout)
@@ -196,7 +208,7 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
 	relays := &relays{logs: ring, config: cfg}
-	a, dataDir, err := build(ctx, o, cfg, sec, log, relays)
+	a, dataDir, err := build(ctx, o, cfg, agentCfg, sec, log, relays)
 	if errors.Is(err, desktop.ErrAlreadyRunning) || errors.Is(err, store.ErrAlreadyRunning) {
 		fmt.Fprintln(stdout, "softphone is already running")
 		return nil
@@ -257,7 +269,7 @@ type relays struct {
 
 // build runs app.Build with the account of the configuration (or demo
 // mode) and returns the app and its data directory.
-func build(ctx context.Context, o options, cfg configFile, sec *secrets.Store, log *slog.Logger, r *relays) (*app.App, string, error) {
+func build(ctx context.Context, o options, cfg configFile, agentCfg domain.Config, sec *secrets.Store, log *slog.Logger, r *relays) (*app.App, string, error) {
 	dir := o.dataDir
 	if dir == "" {
 		dir = cfg.DataDir
@@ -272,6 +284,7 @@ func build(ctx context.Context, o options, cfg configFile, sec *secrets.Store, l
 	bc := app.Config{
 		DataDir: dir, Demo: o.demo || cfg.Account == nil, Secrets: sec, Logger: log,
 		ControlAddr: cfg.ControlAddr, AllowedOrigins: cfg.AllowedOrigins, ControlToken: o.controlToken,
+		AgentConfig: &agentCfg,
 	}
 	if !o.headless {
 		// In-app screen pops of the local CRM and the CRM sync state go

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/callcentre/softphone/agent/domain"
+	"github.com/callcentre/softphone/provision"
+)
+
+// machineLayers reads IT's machine-wide provisioning: the OS's sources
+// (provision.Machine) or, with -provisioning FILE, that one JSON file
+// (which must exist: it was named).
+func machineLayers(path string) ([]provision.Layer, error) {
+	if path == "" {
+		return provision.Machine()
+	}
+	l, ok, err := provision.LoadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("%w: provisioning file %s does not exist", errBadConfig, path)
+	}
+	return []provision.Layer{l}, nil
+}
+
+// applyProvisioning lays the user's configuration file (origin names it)
+// over the machine's provisioning layers, lowest first, with
+// provision.Resolve: the file's sip server, transport and outbound proxy
+// and shared_pc win unless IT locked them. It returns the configuration
+// with the resolved values and the core configuration agents sign in with
+// (the provisioned wrap-up time, mandatory outcome, recording policy and
+// break reasons over the defaults).
+func applyProvisioning(cfg configFile, origin string, machine []provision.Layer) (configFile, domain.Config, error) {
+	m := map[string]any{}
+	if a := cfg.Account; a != nil {
+		for k, v := range map[provision.Key]string{
+			provision.SIPServer: a.Domain, provision.SIPTransport: strings.ToLower(strings.TrimSpace(a.Transport)),
+			provision.SIPOutboundProxy: a.OutboundProxy,
+		} {
+			if strings.TrimSpace(v) != "" {
+				m[string(k)] = v
+			}
+		}
+	}
+	if cfg.SharedPC != nil {
+		m[string(provision.SharedPC)] = *cfg.SharedPC
+	}
+	user, err := provision.FromMap(origin, m)
+	if err != nil {
+		return configFile{}, domain.Config{}, fmt.Errorf("%w: %w", errBadConfig, err)
+	}
+	s := provision.Resolve(user, machine...)
+
+	if cfg.Account != nil {
+		a := *cfg.Account
+		if s.IsSet(provision.SIPServer) {
+			a.Domain = s.SIPServer
+		}
+		if s.IsSet(provision.SIPTransport) {
+			a.Transport = s.SIPTransport
+		}
+		if s.IsSet(provision.SIPOutboundProxy) {
+			a.OutboundProxy = s.SIPOutboundProxy
+		}
+		if _, err := a.sipAccount(); err != nil {
+			return configFile{}, domain.Config{}, fmt.Errorf("with the provisioned settings: %w", err)
+		}
+		cfg.Account = &a
+	}
+	if s.IsSet(provision.SharedPC) {
+		shared := s.SharedPC
+		cfg.SharedPC = &shared
+	}
+
+	ac := domain.DefaultConfig()
+	if s.IsSet(provision.WrapUpSeconds) {
+		ac.WrapUpTime = s.WrapUpTime
+	}
+	if s.IsSet(provision.OutcomeRequired) {
+		ac.OutcomeRequired = s.OutcomeRequired
+	}
+	if s.IsSet(provision.Recording) {
+		switch s.Recording {
+		case "off":
+			ac.Recording = domain.RecordPolicyNotAllowed
+		case "manual":
+			ac.Recording = domain.RecordPolicyManual
+		case "auto":
+			ac.Recording = domain.RecordPolicyAuto
+		default:
+			return configFile{}, domain.Config{}, fmt.Errorf("%w: %s: recording %q", errBadConfig, s.Origin(provision.Recording), s.Recording)
+		}
+	}
+	if s.IsSet(provision.AllowedStatuses) {
+		ac.BreakReasons = slices.Clone(s.AllowedStatuses)
+	}
+	return cfg, ac.Normalize(), nil
+}

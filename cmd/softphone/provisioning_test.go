@@ -1,0 +1,108 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/callcentre/softphone/agent/domain"
+	"github.com/callcentre/softphone/provision"
+	"github.com/callcentre/softphone/sip"
+)
+
+// TestProvisioningUnderTheUserFile reads a provisioning file from a temp
+// dir as the machine layer under the user's softphone.json: a locked
+// sip.server wins over the file's domain, the file's transport and
+// shared_pc win where IT did not lock them, and the policies become the
+// core configuration.
+func TestProvisioningUnderTheUserFile(t *testing.T) {
+	dir := t.TempDir()
+	prov := filepath.Join(dir, "provisioning.json")
+	if err := os.WriteFile(prov, []byte(`{"version": 1, "sip.server": "pbx.corp.example:5070", "sip.transport": "tcp",
+		"sip.outbound_proxy": "proxy.corp.example", "policy.shared_pc": true, "policy.wrap_up_seconds": 15,
+		"policy.outcome_required": true, "policy.recording": "auto", "policy.allowed_statuses": ["Break", "Lunch"],
+		"locked": ["sip.server"]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	machine, err := machineLayers(prov)
+	if err != nil {
+		t.Fatal(err)
+	}
+	user, err := parseConfig([]byte(`{"account": {"user": "1001", "domain": "home.example.com", "transport": "udp"},
+		"shared_pc": false}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, ac, err := applyProvisioning(user, "softphone.json", machine)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acct, err := cfg.Account.sipAccount()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acct.Domain != "pbx.corp.example:5070" || acct.Transport != sip.TransportUDP || acct.OutboundProxy != "proxy.corp.example" {
+		t.Fatalf("account %+v: want the locked server, the user's transport, the provisioned proxy", acct)
+	}
+	if cfg.SharedPC == nil || *cfg.SharedPC {
+		t.Fatalf("shared_pc %v: the user's false wins where it is not locked", cfg.SharedPC)
+	}
+	if ac.WrapUpTime != 15*time.Second || !ac.OutcomeRequired || ac.Recording != domain.RecordPolicyAuto ||
+		!slices.Equal(ac.BreakReasons, []string{"Break", "Lunch"}) {
+		t.Fatalf("agent config: wrap-up %v outcome %v recording %v reasons %v", ac.WrapUpTime, ac.OutcomeRequired, ac.Recording, ac.BreakReasons)
+	}
+	if ac.LoginStatus.Presence == domain.PresenceBreak && !slices.Contains(ac.BreakReasons, ac.LoginStatus.Reason) {
+		t.Fatalf("login status %+v is not an allowed break reason", ac.LoginStatus)
+	}
+
+	// No provisioning: the user's file and the core's defaults.
+	cfg, ac, err = applyProvisioning(user, "softphone.json", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Account.Domain != "home.example.com" || *cfg.SharedPC || ac.WrapUpTime != domain.DefaultConfig().WrapUpTime {
+		t.Fatalf("without provisioning: %+v %v %v", cfg.Account, *cfg.SharedPC, ac.WrapUpTime)
+	}
+	// Demo mode (no account) still takes the policies.
+	cfg, ac, err = applyProvisioning(configFile{}, "softphone.json", machine)
+	if err != nil || cfg.Account != nil || ac.WrapUpTime != 15*time.Second || cfg.SharedPC == nil || !*cfg.SharedPC {
+		t.Fatalf("no account: %+v %v %v", cfg, ac.WrapUpTime, err)
+	}
+}
+
+func TestProvisioningBadInput(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := machineLayers(filepath.Join(dir, "missing.json")); !errors.Is(err, errBadConfig) {
+		t.Fatalf("a named missing file: %v", err)
+	}
+	for name, tc := range map[string]struct {
+		raw  string
+		want error
+	}{
+		"garbage":  {`{"sip.server": `, provision.ErrSyntax},
+		"unknown":  {`{"sip.servr": "x"}`, provision.ErrUnknownKey},
+		"secret":   {`{"sip.password": "x"}`, provision.ErrSecret},
+		"bad type": {`{"policy.wrap_up_seconds": "soon"}`, provision.ErrBadValue},
+	} {
+		p := filepath.Join(dir, name+".json")
+		if err := os.WriteFile(p, []byte(tc.raw), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := machineLayers(p); !errors.Is(err, tc.want) || !strings.Contains(err.Error(), p) {
+			t.Errorf("%s: %v, want %v naming the file", name, err, tc.want)
+		}
+	}
+	// A provisioned transport the user's SRTP setting cannot use.
+	l, err := provision.FromMap("it", map[string]any{"sip.transport": "udp", "locked": []any{"sip.transport"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	user := configFile{Account: &accountConfig{User: "1", Domain: "d", Transport: "tls", SRTP: "required"}}
+	if _, _, err := applyProvisioning(user, "softphone.json", []provision.Layer{l}); !errors.Is(err, errBadConfig) || !strings.Contains(err.Error(), "needs transport tls") {
+		t.Fatalf("srtp with a locked udp transport: %v", err)
+	}
+}
