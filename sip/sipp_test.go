@@ -25,6 +25,7 @@ SIP/2.0 180 Ringing
 Content-Length: 0
 
 ]]></send>
+  <pause milliseconds="200"/>
   <send><![CDATA[
 SIP/2.0 ` + strconv.Itoa(code) + ` ` + reason + `
 [last_Via:]
@@ -39,7 +40,10 @@ Content-Length: 0
 </scenario>`
 }
 
-// TestDialFailureCodes maps final responses to the core's causes.
+// TestDialFailureCodes maps final responses to the core's causes. The UAS
+// pauses between 180 and the final response: sipgo may drop a provisional
+// response that a final one follows at once (the core handles a failure
+// without progress), and this test checks that progress is reported.
 func TestDialFailureCodes(t *testing.T) {
 	e, s := startEngine(t, Account{User: "go1", Domain: "127.0.0.1"}, "x")
 	cases := []struct {
