@@ -347,6 +347,9 @@ func (d *Desk) apply(n agent.Notify) {
 	who := d.vm.Mirror.Agent.Agent.ID
 	for _, t := range d.vm.Apply(n) {
 		d.toasts.show(t, d.now())
+		if t.Kind == domain.NoticeError && d.shell != nil {
+			d.shell.Notify(d.T("Softphone"), t.Text)
+		}
 	}
 	if wasSignedIn && !d.vm.SignedIn() {
 		d.signedOut(who)

@@ -356,6 +356,11 @@ func TestFailureToasts(t *testing.T) {
 			r.post(domain.CallFailed{ID: id, Cause: tc.cause})
 			r.assertToast(tc.text)
 			r.wantScreen(viewmodel.ScreenIdle)
+			// The failure also reaches the OS notifications, without
+			// raising the window (the agent may be working in the CRM).
+			if want := "Softphone: " + tc.text; !slices.Contains(r.shell.notified, want) {
+				t.Fatalf("OS notifications %q, want %q", r.shell.notified, want)
+			}
 			// Toasts go away by themselves.
 			r.clock.advance(time.Minute)
 			r.d.Tick()

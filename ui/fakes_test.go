@@ -239,8 +239,11 @@ func (f *fakeStats) CallStats(id domain.CallID) (domain.CallStats, error) {
 type fakeShell struct {
 	titles    []string
 	attention []string
+	notified  []string
 	icons     []string
 }
+
+func (f *fakeShell) Notify(title, body string) { f.notified = append(f.notified, title+": "+body) }
 
 func (f *fakeShell) SetTitle(t string)             { f.titles = append(f.titles, t) }
 func (f *fakeShell) Attention(title, body string)  { f.attention = append(f.attention, title+": "+body) }

@@ -28,6 +28,13 @@ func (s *windowShell) Attention(title, body string) {
 	s.app.SendNotification(fyne.NewNotification(title, body))
 }
 
+// Notify shows an OS notification without raising the window (failures:
+// a call that could not be placed, a CRM log that failed, the phone system
+// lost), so an agent working in the CRM notices them.
+func (s *windowShell) Notify(title, body string) {
+	s.app.SendNotification(fyne.NewNotification(title, body))
+}
+
 func (s *windowShell) SetTrayIcon(res fyne.Resource) {
 	if d, ok := s.app.(desktop.App); ok {
 		d.SetSystemTrayIcon(res)

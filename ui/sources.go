@@ -234,10 +234,12 @@ type Stats interface {
 }
 
 // Shell is the desktop around the window: title, attention on an incoming
-// call (raise, keep on top, OS notification) and the tray icon. NewShell
-// implements it over a fyne.App and fyne.Window.
+// call (raise, keep on top, OS notification), OS notifications for failures
+// (without raising the window) and the tray icon. NewShell implements it
+// over a fyne.App and fyne.Window.
 type Shell interface {
 	SetTitle(title string)
 	Attention(title, body string)
+	Notify(title, body string)
 	SetTrayIcon(res fyne.Resource)
 }
