@@ -113,8 +113,11 @@ func (e *Engine) readInfo(c *call, req *sip.Request, tx sip.ServerTransaction) {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusBadRequest, "Bad DTMF", nil))
 		return
 	}
-	_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil))
+	// Report the digit before answering: the sender waits for our 200
+	// before its next INFO, which sipgo may handle on another goroutine, so
+	// reporting after the 200 could reorder digits.
 	e.dtmfReceived(c.id, digit)
+	_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil))
 }
 
 // normDigit maps a DTMF signal (a symbol, or RFC 4733 event number 0-15
