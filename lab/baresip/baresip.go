@@ -2,10 +2,10 @@ package baresip
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/callcentre/softphone/lab/internal/labio"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -66,7 +66,7 @@ type Phone struct {
 	ctrlPort int
 	cmd      *exec.Cmd
 	exited   chan struct{}
-	log      *lockedBuffer
+	log      *labio.Buffer
 
 	conn   net.Conn
 	mu     sync.Mutex
@@ -180,13 +180,13 @@ func start(dir, wav string, o Options) (*Phone, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctrlPort, err := freeTCPPort()
+	ctrlPort, err := labio.FreeTCPPort()
 	if err != nil {
 		return nil, err
 	}
 	rtpLo := 20000 + rand.IntN(400)*100
 	p := &Phone{SIPPort: sipPort, User: o.User, Dir: dir, RecordDir: filepath.Join(dir, "rec"),
-		URI: fmt.Sprintf("sip:%s@127.0.0.1:%d", o.User, sipPort), ctrlPort: ctrlPort, log: &lockedBuffer{},
+		URI: fmt.Sprintf("sip:%s@127.0.0.1:%d", o.User, sipPort), ctrlPort: ctrlPort, log: &labio.Buffer{Max: labio.ChattyMax},
 		resp: make(chan Response, 1), wake: make(chan struct{}, 1), exited: make(chan struct{})}
 	if err := os.MkdirAll(p.RecordDir, 0o700); err != nil {
 		return nil, err
@@ -450,33 +450,4 @@ func freePortPair() (int, error) {
 		}
 	}
 	return 0, errors.New("no free port pair on 127.0.0.1")
-}
-
-func freeTCPPort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.b.Len() > 4<<20 {
-		l.b.Reset()
-	}
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

@@ -5,13 +5,13 @@ import (
 	_ "embed"
 	"errors"
 	"fmt"
+	"github.com/callcentre/softphone/lab/internal/labio"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"text/template"
@@ -72,7 +72,7 @@ type Server struct {
 
 	ctl    string
 	cmd    *exec.Cmd
-	log    *lockedBuffer
+	log    *labio.Buffer
 	exited chan struct{}
 }
 
@@ -141,7 +141,7 @@ func start(dir string, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{Port: port, Addr: "127.0.0.1:" + strconv.Itoa(port), Dir: dir,
-		ctl: filepath.Join(dir, "ctl"), log: &lockedBuffer{}}
+		ctl: filepath.Join(dir, "ctl"), log: &labio.Buffer{Max: labio.ChattyMax}}
 	_ = os.Remove(s.ctl)
 	var tlsPort int
 	var tlsCfg string
@@ -300,26 +300,6 @@ func FreePort() (int, error) {
 		return port, nil
 	}
 	return 0, errors.New("no free udp+tcp port on 127.0.0.1")
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.b.Len() > 4<<20 { // keep the last part of a chatty log bounded
-		l.b.Reset()
-	}
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 // modulesDir is where Debian installs kamailio's modules.

@@ -3,6 +3,7 @@ package linphone
 import (
 	"errors"
 	"fmt"
+	"github.com/callcentre/softphone/lab/internal/labio"
 	"io"
 	"math/rand/v2"
 	"net"
@@ -11,7 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -50,7 +50,7 @@ type Phone struct {
 	cmd    *exec.Cmd
 	stdin  io.WriteCloser
 	exited chan struct{}
-	out    *lockedBuffer
+	out    *labio.Buffer
 }
 
 // Require skips the test (or fails it when CI=true) if linphonec is
@@ -110,7 +110,7 @@ var codecs = [][3]string{
 }
 
 func start(dir string, o Options) (*Phone, error) {
-	port, err := freeUDPPort()
+	port, err := labio.FreeUDPPort()
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +119,7 @@ func start(dir string, o Options) (*Phone, error) {
 	if err := os.MkdirAll(filepath.Join(home, ".local", "share", "linphone"), 0o700); err != nil {
 		return nil, err
 	}
-	p := &Phone{SIPPort: port, User: o.User, Dir: dir, out: &lockedBuffer{}, exited: make(chan struct{}),
+	p := &Phone{SIPPort: port, User: o.User, Dir: dir, out: &labio.Buffer{Max: labio.ChattyMax}, exited: make(chan struct{}),
 		URI: fmt.Sprintf("sip:%s@127.0.0.1:%d", o.User, port)}
 	var b strings.Builder
 	fmt.Fprintf(&b, `[sip]
@@ -292,34 +292,4 @@ func (p *Phone) stop() {
 	}
 	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
 	<-p.exited
-}
-
-func freeUDPPort() (int, error) {
-	c, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port, nil
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  []byte
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.b) > 4<<20 {
-		l.b = l.b[len(l.b)-2<<20:] // keep the tail of a chatty phone
-	}
-	l.b = append(l.b, p...)
-	return len(p), nil
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return string(l.b)
 }

@@ -3,17 +3,16 @@
 package pulse
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
+	"github.com/callcentre/softphone/lab/internal/labio"
 	"io"
 	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -155,7 +154,7 @@ func (s *Server) start() {
 		"PULSE_CONFIG="+filepath.Join(s.Dir, "daemon.conf"),
 		"XDG_CONFIG_HOME="+filepath.Join(s.Dir, "home"),
 	)
-	logb := &lockedBuffer{}
+	logb := &labio.Buffer{}
 	cmd.Stdout, cmd.Stderr = logb, logb
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
@@ -248,7 +247,7 @@ func (s *Server) Record(ctx context.Context, source string, d time.Duration) ([]
 	cmd := exec.CommandContext(ctx, "parec", "-d", source, "--raw", "--format=s16le",
 		fmt.Sprintf("--rate=%d", Rate), "--channels=1", "--latency-msec=20")
 	cmd.Env = s.Env()
-	var errb lockedBuffer
+	var errb labio.Buffer
 	cmd.Stderr = &errb
 	pipe, err := cmd.StdoutPipe()
 	if err != nil {
@@ -289,22 +288,4 @@ func ToneLevel(x []float32, rate int, freq float64) float64 {
 	}
 	p := s1*s1 + s2*s2 - coef*s1*s2
 	return 2 * math.Sqrt(math.Max(p, 0)) / float64(len(x))
-}
-
-// lockedBuffer is a bytes.Buffer safe for a writing process and a reader.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

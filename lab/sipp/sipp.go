@@ -1,15 +1,14 @@
 package sipp
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
+	"github.com/callcentre/softphone/lab/internal/labio"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -25,7 +24,7 @@ type Proc struct {
 	Dir string
 
 	cmd    *exec.Cmd
-	out    *lockedBuffer
+	out    *labio.Buffer
 	exited chan struct{}
 	err    error
 }
@@ -54,15 +53,15 @@ func Start(t testing.TB, scenario string, args ...string) *Proc {
 	if err := os.WriteFile(sf, []byte(scenario), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	port, err := freeUDPPort()
+	port, err := labio.FreeUDPPort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	mport, err := freeUDPPort()
+	mport, err := labio.FreeUDPPort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &Proc{Port: port, Addr: "127.0.0.1:" + strconv.Itoa(port), Dir: dir, out: &lockedBuffer{}, exited: make(chan struct{})}
+	p := &Proc{Port: port, Addr: "127.0.0.1:" + strconv.Itoa(port), Dir: dir, out: &labio.Buffer{}, exited: make(chan struct{})}
 	argv := append([]string{"-sf", sf, "-i", "127.0.0.1", "-p", strconv.Itoa(port), "-mi", "127.0.0.1",
 		"-mp", strconv.Itoa(mport), "-nostdin", "-trace_err", "-trace_msg"}, args...)
 	p.cmd = exec.Command("sipp", argv...)
@@ -136,30 +135,4 @@ func (p *Proc) Messages() string {
 		s += string(b)
 	}
 	return s
-}
-
-func freeUDPPort() (int, error) {
-	c, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port, nil
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
