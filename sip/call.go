@@ -513,24 +513,8 @@ func (e *Engine) Reject(id domain.CallID, code int) error {
 	if code < 400 || code > 699 {
 		return fmt.Errorf("%w: reject code %d", ErrCallState, code)
 	}
-	c, err := e.call(id)
-	if err != nil {
-		return err
-	}
-	if !c.inbound {
-		return fmt.Errorf("%w: reject an outbound call", ErrCallState)
-	}
-	return c.do(func() {
-		c.mu.Lock()
-		d, answered := c.srv, c.answered
-		c.localEnd = !answered || c.localEnd
-		c.mu.Unlock()
-		if answered {
-			return
-		}
-		if err := d.Respond(code, statusText(code), nil); err != nil {
-			e.log.Warn("reject failed", "call_id", string(id), "error", err)
-		}
+	return e.respondOffered(id, "reject", func(d *diago.DialogServerSession) error {
+		return d.Respond(code, statusText(code), nil)
 	})
 }
 
@@ -540,12 +524,22 @@ func (e *Engine) Redirect(id domain.CallID, target string) error {
 	if err != nil {
 		return err
 	}
+	return e.respondOffered(id, "redirect", func(d *diago.DialogServerSession) error {
+		contact := &sip.ContactHeader{Address: uri, Params: sip.NewParams()}
+		return d.Respond(sip.StatusMovedTemporarily, "Moved Temporarily", nil, contact)
+	})
+}
+
+// respondOffered sends the final response of an inbound call that has not
+// been answered (reject, redirect) on the call's goroutine; an answered call
+// is left alone. what names the operation in errors and logs.
+func (e *Engine) respondOffered(id domain.CallID, what string, respond func(*diago.DialogServerSession) error) error {
 	c, err := e.call(id)
 	if err != nil {
 		return err
 	}
 	if !c.inbound {
-		return fmt.Errorf("%w: redirect an outbound call", ErrCallState)
+		return fmt.Errorf("%w: %s an outbound call", ErrCallState, what)
 	}
 	return c.do(func() {
 		c.mu.Lock()
@@ -555,9 +549,8 @@ func (e *Engine) Redirect(id domain.CallID, target string) error {
 		if answered {
 			return
 		}
-		contact := &sip.ContactHeader{Address: uri, Params: sip.NewParams()}
-		if err := d.Respond(sip.StatusMovedTemporarily, "Moved Temporarily", nil, contact); err != nil {
-			e.log.Warn("redirect failed", "call_id", string(id), "error", err)
+		if err := respond(d); err != nil {
+			e.log.Warn(what+" failed", "call_id", string(id), "error", err)
 		}
 	})
 }
