@@ -5,7 +5,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"fyne.io/fyne/v2/test"
 
@@ -73,7 +72,7 @@ func TestTypingInWrapUpStartsTheOutcome(t *testing.T) {
 		t.Fatalf("outcome entry %q", r.d.wrap.freeText.Text)
 	}
 	r.tap(r.d.wrap.done)
-	r.rec.WaitFor(t, "SaveLog c1", 5*time.Second)
+	r.rec.WaitFor(t, "SaveLog c1", effectWait)
 	if logs := r.rec.Logs(); len(logs) != 1 || logs[0].Outcome != "Sold" {
 		t.Fatalf("logs %+v", logs)
 	}

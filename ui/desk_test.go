@@ -38,7 +38,7 @@ func TestLoginLogoutHotDesk(t *testing.T) {
 	if got := r.accounts.signIns; !slices.Equal(got, []string{"a1 remember=yes", "a1 remember=yes"}) {
 		t.Fatalf("sign-ins %q", got)
 	}
-	r.rec.WaitFor(t, "Register", 5*time.Second)
+	r.rec.WaitFor(t, "Register", effectWait)
 	r.post(domain.RegistrationChanged{State: domain.RegRegistered})
 	r.wantScreen(viewmodel.ScreenIdle)
 	// Who is signed in is shown plainly: header and window title.
@@ -62,7 +62,7 @@ func TestLoginLogoutHotDesk(t *testing.T) {
 		t.Fatal("status menu did not open")
 	}
 	r.d.chooseStatus(r.d.view.Options[len(r.d.view.Options)-1].Status) // "Offline (sign out)"
-	r.rec.WaitFor(t, "Unregister", 5*time.Second)
+	r.rec.WaitFor(t, "Unregister", effectWait)
 	r.settle()
 	r.wantScreen(viewmodel.ScreenLogin)
 	if !slices.Equal(r.accounts.signedOut, []string{"a1"}) {
@@ -108,7 +108,7 @@ func TestRememberedAgentIsPrefilled(t *testing.T) {
 func TestSSOSignIn(t *testing.T) {
 	r := newRig(t, func(r *rig, _ *[]Option) { r.accounts.sso = "HubSpot" })
 	r.tap(r.d.login.sso)
-	r.rec.WaitFor(t, "Register", 5*time.Second)
+	r.rec.WaitFor(t, "Register", effectWait)
 	r.post(domain.RegistrationChanged{State: domain.RegRegistered})
 	if r.d.header.agent.Text != "Alice Smith (a1)" {
 		t.Fatalf("header %q", r.d.header.agent.Text)
@@ -134,7 +134,7 @@ func TestAnswerHoldConsultTransferWrapUp(t *testing.T) {
 	r.tap(r.d.incoming.doNotLog)
 
 	r.tap(r.d.incoming.answer)
-	r.rec.WaitFor(t, "Answer c1", 5*time.Second)
+	r.rec.WaitFor(t, "Answer c1", effectWait)
 	if !r.d.incoming.answer.Disabled() || r.d.incoming.answer.Text != "Answering…" {
 		t.Fatal("answer must be disabled while the answer is confirmed")
 	}
@@ -147,12 +147,12 @@ func TestAnswerHoldConsultTransferWrapUp(t *testing.T) {
 	}
 
 	r.tap(r.d.call.hold)
-	r.rec.WaitFor(t, "Hold c1", 5*time.Second)
+	r.rec.WaitFor(t, "Hold c1", effectWait)
 	if r.d.call.hold.Text != "Resume" || r.d.call.state.Text != "On hold · 1:05" {
 		t.Fatalf("after hold: %q %q", r.d.call.hold.Text, r.d.call.state.Text)
 	}
 	r.tap(r.d.call.hold)
-	r.rec.WaitFor(t, "Unhold c1", 5*time.Second)
+	r.rec.WaitFor(t, "Unhold c1", effectWait)
 
 	// Transfer: consult first.
 	r.tap(r.d.call.transfer)
@@ -168,7 +168,7 @@ func TestAnswerHoldConsultTransferWrapUp(t *testing.T) {
 	if cons == nil {
 		t.Fatalf("no consultation: %+v", r.d.view.Call)
 	}
-	r.rec.WaitFor(t, "Dial "+string(cons.ID)+" 2001", 5*time.Second)
+	r.rec.WaitFor(t, "Dial "+string(cons.ID)+" 2001", effectWait)
 	r.assertShown("Consulting 2001 (Calling…). Bob Jones is on hold.")
 	if !r.d.call.complete.Disabled() || !r.d.call.merge.Disabled() {
 		t.Fatal("complete and merge need the consulted party to answer")
@@ -178,7 +178,7 @@ func TestAnswerHoldConsultTransferWrapUp(t *testing.T) {
 	}
 	r.post(domain.CallAnswered{ID: cons.ID})
 	r.tap(r.d.call.complete)
-	r.rec.WaitFor(t, "TransferTo c1 "+string(cons.ID), 5*time.Second)
+	r.rec.WaitFor(t, "TransferTo c1 "+string(cons.ID), effectWait)
 	r.post(domain.TransferResult{ID: "c1", OK: true})
 	r.wantScreen(viewmodel.ScreenWrapUp)
 	r.assertToast("Call transferred")
@@ -210,7 +210,7 @@ func TestAnswerHoldConsultTransferWrapUp(t *testing.T) {
 		t.Fatal("wrap call still disabled after choosing the outcome")
 	}
 	r.tap(w.done)
-	r.rec.WaitFor(t, "SaveLog c1", 5*time.Second)
+	r.rec.WaitFor(t, "SaveLog c1", effectWait)
 	r.wantScreen(viewmodel.ScreenIdle)
 	logs := r.rec.Logs()
 	if len(logs) != 1 || logs[0].Outcome != "Resolved" || logs[0].Notes != "Refund issued. Customer happy." {
@@ -236,12 +236,12 @@ func TestBlindTransferAndDTMF(t *testing.T) {
 	r.answerCall("c1", domain.Party{Number: "+4930111"})
 	r.tap(r.d.call.keypadBtn)
 	r.tap(r.findButton("5"))
-	r.rec.WaitFor(t, "DTMF c1 5", 5*time.Second)
+	r.rec.WaitFor(t, "DTMF c1 5", effectWait)
 	// Digits typed with nothing focused go out as DTMF too.
 	r.win.Canvas().Unfocus()
 	test.TypeOnCanvas(r.win.Canvas(), "9#")
 	r.settle()
-	r.rec.WaitFor(t, "DTMF c1 #", 5*time.Second)
+	r.rec.WaitFor(t, "DTMF c1 #", effectWait)
 	if r.d.call.dtmf.Text != "59#" {
 		t.Fatalf("dtmf shown %q", r.d.call.dtmf.Text)
 	}
@@ -255,7 +255,7 @@ func TestBlindTransferAndDTMF(t *testing.T) {
 	r.d.targetEntry.SetText("")
 	r.d.targetEntry.paste("+49 (30) 2001-5")
 	r.tap(r.findButton("Transfer now"))
-	r.rec.WaitFor(t, "Transfer c1 +493020015", 5*time.Second)
+	r.rec.WaitFor(t, "Transfer c1 +493020015", effectWait)
 	r.post(domain.TransferResult{ID: "c1", OK: true})
 	r.wantScreen(viewmodel.ScreenWrapUp)
 }
@@ -292,11 +292,11 @@ func TestConferenceLeaveOrTerminate(t *testing.T) {
 	r.tap(r.findButton("Stay"))
 	// Drop one participant, then leave.
 	r.tap(r.findButton("Drop 2002"))
-	r.rec.WaitFor(t, "Hangup "+string(c3), 5*time.Second)
+	r.rec.WaitFor(t, "Hangup "+string(c3), effectWait)
 	r.post(domain.CallEnded{ID: c3, Cause: domain.CauseLocalHangup})
 	r.tap(r.d.call.hangup)
 	r.tap(r.findButton("Leave"))
-	r.rec.WaitFor(t, "TransferTo c1 "+string(c2), 5*time.Second)
+	r.rec.WaitFor(t, "TransferTo c1 "+string(c2), effectWait)
 	r.post(domain.TransferResult{ID: "c1", OK: true})
 	r.wantScreen(viewmodel.ScreenWrapUp)
 }
@@ -314,8 +314,8 @@ func TestConferenceEndForEveryone(t *testing.T) {
 	r.tap(r.d.call.merge)
 	r.tap(r.d.call.hangup)
 	r.tap(r.findButton("End for everyone"))
-	r.rec.WaitFor(t, "Hangup c1", 5*time.Second)
-	r.rec.WaitFor(t, "Hangup "+string(c2), 5*time.Second)
+	r.rec.WaitFor(t, "Hangup c1", effectWait)
+	r.rec.WaitFor(t, "Hangup "+string(c2), effectWait)
 }
 
 func TestCancelConsultation(t *testing.T) {
@@ -327,9 +327,9 @@ func TestCancelConsultation(t *testing.T) {
 	r.tap(r.findButton("Consult first"))
 	c2 := r.d.view.Call.Consult.ID
 	r.tap(r.d.call.cancelCons)
-	r.rec.WaitFor(t, "Hangup "+string(c2), 5*time.Second)
+	r.rec.WaitFor(t, "Hangup "+string(c2), effectWait)
 	r.post(domain.CallEnded{ID: c2, Cause: domain.CauseLocalHangup})
-	r.rec.WaitFor(t, "Unhold c1", 5*time.Second)
+	r.rec.WaitFor(t, "Unhold c1", effectWait)
 	if r.d.view.Call.Consult != nil || r.d.view.Call.ID != "c1" {
 		t.Fatalf("after cancel: %+v", r.d.view.Call)
 	}
@@ -352,7 +352,7 @@ func TestFailureToasts(t *testing.T) {
 			test.Type(r.d.idle.number, "+4930123")
 			r.tap(r.d.idle.dial)
 			id := r.d.view.Lines[0].ID
-			r.rec.WaitFor(t, "Dial "+string(id)+" +4930123", 5*time.Second)
+			r.rec.WaitFor(t, "Dial "+string(id)+" +4930123", effectWait)
 			r.post(domain.CallFailed{ID: id, Cause: tc.cause})
 			r.assertToast(tc.text)
 			r.wantScreen(viewmodel.ScreenIdle)
@@ -393,7 +393,7 @@ func TestCRMLogFailureCanBeSeenAndResent(t *testing.T) {
 	r.d.wrap.outcome.SetSelected("Resolved")
 	r.settle()
 	r.tap(r.d.wrap.done)
-	r.rec.WaitFor(t, "SaveLog c1", 5*time.Second)
+	r.rec.WaitFor(t, "SaveLog c1", effectWait)
 	r.post(domain.CallLogFailed{Key: "c1", Reason: "disk full"})
 	r.assertToast("The call log could not be saved (disk full)")
 	if !strings.Contains(r.d.header.crm.Text, "disk full") {
@@ -413,19 +413,19 @@ func TestIncomingRejectRedirectAndRecords(t *testing.T) {
 	}
 	r.d.incoming.chooser.SetSelected("Bobby (Lead)")
 	r.settle()
-	r.rec.WaitFor(t, "Pop "+key+" r2", 5*time.Second)
+	r.rec.WaitFor(t, "Pop "+key+" r2", effectWait)
 	r.tap(r.d.incoming.redirect)
 	r.d.targetEntry.SetText("+4930555")
 	r.tap(r.findButton("Redirect"))
-	r.rec.WaitFor(t, "Redirect c1 +4930555", 5*time.Second)
+	r.rec.WaitFor(t, "Redirect c1 +4930555", effectWait)
 	r.wantScreen(viewmodel.ScreenIdle)
 
 	r.post(domain.CallOffered{ID: "c2", Remote: domain.Party{Number: "+4930222"}})
 	r.post(domain.CallerMatched{Key: r.d.view.Incoming.Key})
 	r.tap(r.d.incoming.newRec)
-	r.rec.WaitFor(t, "PopNew "+r.d.view.Incoming.Key, 5*time.Second)
+	r.rec.WaitFor(t, "PopNew "+r.d.view.Incoming.Key, effectWait)
 	r.tap(r.d.incoming.reject)
-	r.rec.WaitFor(t, "Reject c2 486", 5*time.Second)
+	r.rec.WaitFor(t, "Reject c2 486", effectWait)
 	r.wantScreen(viewmodel.ScreenIdle)
 }
 
@@ -440,14 +440,14 @@ func TestLinesOneClickSwitching(t *testing.T) {
 		t.Fatalf("lines %q", r.buttonTexts())
 	}
 	r.tap(lines[1]) // answers the waiting call
-	r.rec.WaitFor(t, "Answer c2", 5*time.Second)
+	r.rec.WaitFor(t, "Answer c2", effectWait)
 	r.post(domain.CallAnswered{ID: "c2"})
-	r.rec.WaitFor(t, "Hold c1", 5*time.Second)
+	r.rec.WaitFor(t, "Hold c1", effectWait)
 	if r.d.view.Call.ID != "c2" || !strings.HasPrefix(lines[0].Text, "Line 1: Bob · On hold") {
 		t.Fatalf("after answering: call %s lines %q", r.d.view.Call.ID, []string{lines[0].Text, lines[1].Text})
 	}
 	r.tap(lines[0]) // resumes Bob, holds Carol
-	r.rec.WaitFor(t, "Unhold c1", 5*time.Second)
+	r.rec.WaitFor(t, "Unhold c1", effectWait)
 	if r.d.view.Call.ID != "c1" || !strings.HasPrefix(lines[1].Text, "Line 2: Carol · On hold") {
 		t.Fatalf("after switching: call %s", r.d.view.Call.ID)
 	}
@@ -462,7 +462,7 @@ func TestRecordBookmarkAnnouncementQuality(t *testing.T) {
 		t.Fatalf("record %q %q", c.record.Text, c.recText.Text)
 	}
 	r.tap(c.record)
-	r.rec.WaitFor(t, "Record c1 start", 5*time.Second)
+	r.rec.WaitFor(t, "Record c1 start", effectWait)
 	if c.recLight.FillColor != colorRecording || c.record.Text != "Pause recording" {
 		t.Fatalf("recording indicator %v %q", c.recLight.FillColor, c.record.Text)
 	}
@@ -474,7 +474,7 @@ func TestRecordBookmarkAnnouncementQuality(t *testing.T) {
 	r.assertToast("Bookmark added at 0:00")
 	c.announce.SetSelected("Please hold")
 	r.settle()
-	r.rec.WaitFor(t, "Announce c1 Please hold", 5*time.Second)
+	r.rec.WaitFor(t, "Announce c1 Please hold", effectWait)
 	r.assertShown("Playing: Please hold")
 	r.stats.s = map[domain.CallID]domain.CallStats{"c1": {PacketsReceived: 1000, Jitter: 3, RTT: 30}}
 	r.d.SampleNow()
@@ -482,7 +482,7 @@ func TestRecordBookmarkAnnouncementQuality(t *testing.T) {
 		t.Fatalf("quality %q", c.quality.Text)
 	}
 	r.tap(c.mute)
-	r.rec.WaitFor(t, "Mute true", 5*time.Second)
+	r.rec.WaitFor(t, "Mute true", effectWait)
 	if c.mute.Text != "Unmute" || !r.d.header.muted.Visible() {
 		t.Fatal("mute not shown")
 	}
@@ -504,27 +504,27 @@ func TestShortcuts(t *testing.T) {
 	r.post(domain.CallOffered{ID: "c1", Remote: domain.Party{Number: "+4930111"}})
 	c.TypedShortcut(ShortcutAnswer)
 	r.settle()
-	r.rec.WaitFor(t, "Answer c1", 5*time.Second)
+	r.rec.WaitFor(t, "Answer c1", effectWait)
 	r.post(domain.CallAnswered{ID: "c1"})
 	c.TypedShortcut(ShortcutHold)
 	r.settle()
-	r.rec.WaitFor(t, "Hold c1", 5*time.Second)
+	r.rec.WaitFor(t, "Hold c1", effectWait)
 	c.TypedShortcut(ShortcutHold)
 	r.settle()
-	r.rec.WaitFor(t, "Unhold c1", 5*time.Second)
+	r.rec.WaitFor(t, "Unhold c1", effectWait)
 	c.TypedShortcut(ShortcutMute)
 	r.settle()
-	r.rec.WaitFor(t, "Mute true", 5*time.Second)
+	r.rec.WaitFor(t, "Mute true", effectWait)
 	c.TypedShortcut(ShortcutHangup)
 	r.settle()
-	r.rec.WaitFor(t, "Hangup c1", 5*time.Second)
+	r.rec.WaitFor(t, "Hangup c1", effectWait)
 	r.post(domain.CallEnded{ID: "c1", Cause: domain.CauseLocalHangup})
 	r.wantScreen(viewmodel.ScreenWrapUp)
 
 	r.post(domain.CallOffered{ID: "c2", Remote: domain.Party{Number: "+4930222"}})
 	c.TypedShortcut(ShortcutHangup) // rejects while ringing
 	r.settle()
-	r.rec.WaitFor(t, "Reject c2 486", 5*time.Second)
+	r.rec.WaitFor(t, "Reject c2 486", effectWait)
 	r.d.wrap.outcome.SetSelected("Resolved")
 	r.settle()
 	r.tap(r.d.wrap.done)
@@ -577,7 +577,7 @@ func TestDialPadPasteAndTypedDigits(t *testing.T) {
 	}
 	id := r.d.view.Call.ID
 	r.tap(r.d.call.hangup)
-	r.rec.WaitFor(t, "Hangup "+string(id), 5*time.Second)
+	r.rec.WaitFor(t, "Hangup "+string(id), effectWait)
 	r.wantScreen(viewmodel.ScreenIdle)
 	r.tap(r.d.idle.dial)
 	r.assertToast("Cannot dial: enter a number to dial")
@@ -646,7 +646,7 @@ func TestFavoritesRecentsSearch(t *testing.T) {
 	if id := r.d.view.Call.ID; id == "" {
 		t.Fatal("no call")
 	} else {
-		r.rec.WaitFor(t, "Dial "+string(id)+" +4930111", 5*time.Second)
+		r.rec.WaitFor(t, "Dial "+string(id)+" +4930111", effectWait)
 	}
 }
 
@@ -712,7 +712,7 @@ func TestTrayMenuAndIcon(t *testing.T) {
 	}
 	answer.Action()
 	r.settle()
-	r.rec.WaitFor(t, "Answer c1", 5*time.Second)
+	r.rec.WaitFor(t, "Answer c1", effectWait)
 	if res := TrayIcon(viewmodel.DotGreen); len(res.Content()) < 100 || res.Name() != "softphone-green.png" {
 		t.Fatalf("tray icon %q", res.Name())
 	}

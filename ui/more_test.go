@@ -102,7 +102,7 @@ func TestSettingsWithoutSources(t *testing.T) {
 	}
 	r.d.login.agentID.SetText("a2")
 	r.tap(r.d.login.signIn)
-	r.rec.WaitFor(t, "Register", 5*time.Second)
+	r.rec.WaitFor(t, "Register", effectWait)
 }
 
 func TestGermanDesk(t *testing.T) {
@@ -201,7 +201,7 @@ func TestWrapUpFreeTextOutcomeAndTimerExpiry(t *testing.T) {
 	test.Type(w.freeText, "Sold")
 	r.settle()
 	r.tap(w.done)
-	r.rec.WaitFor(t, "SaveLog c1", 5*time.Second)
+	r.rec.WaitFor(t, "SaveLog c1", effectWait)
 	if logs := r.rec.Logs(); len(logs) != 1 || logs[0].Outcome != "Sold" {
 		t.Fatalf("logs %+v", logs)
 	}

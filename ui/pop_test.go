@@ -5,7 +5,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/callcentre/softphone/agent/domain"
 )
@@ -64,7 +63,7 @@ func TestScreenPopShowsTheMatchedContact(t *testing.T) {
 	}
 	// The call can still be answered with the pop open.
 	r.tap(r.d.incoming.answer)
-	r.rec.WaitFor(t, "Answer c1", 5*time.Second)
+	r.rec.WaitFor(t, "Answer c1", effectWait)
 	r.post(domain.CallAnswered{ID: "c1"})
 	r.tap(r.d.pop.close)
 	if r.d.pop.content.Visible() {
@@ -95,7 +94,7 @@ func TestNewContactFormSavesToTheDirectory(t *testing.T) {
 	key := r.d.view.Incoming.Key
 	r.post(domain.CallerMatched{Key: key})
 	r.tap(r.d.incoming.newRec)
-	r.rec.WaitFor(t, "PopNew "+key, 5*time.Second)
+	r.rec.WaitFor(t, "PopNew "+key, effectWait)
 	// The local CRM answers ScreenPopNew with the form for the number.
 	r.popFrom(ScreenPop{Key: key, Number: "+4930222"})
 	if !visible(r.win.Canvas(), r.d.pop.form) || r.d.pop.phoneIn.Text != "+4930222" {

@@ -220,6 +220,12 @@ func (r *rig) tap(b fyne.Tappable) {
 }
 
 // signIn signs agent a1 in through the login screen and registers.
+// effectWait bounds how long a test waits for the core to run an effect
+// through a fake port. The core does it within milliseconds; the bound is
+// generous because -race on a loaded 2-core CI machine once stalled all
+// three tests waiting at the same moment for more than 5 s.
+const effectWait = 30 * time.Second
+
 func (r *rig) signIn() {
 	r.t.Helper()
 	l := r.d.login
@@ -228,7 +234,7 @@ func (r *rig) signIn() {
 		l.password.SetText("secret")
 	}
 	r.tap(l.signIn)
-	r.rec.WaitFor(r.t, "Register", 5*time.Second)
+	r.rec.WaitFor(r.t, "Register", effectWait)
 	r.post(domain.RegistrationChanged{State: domain.RegRegistered})
 	r.d.chooseStatus(domain.Status{Presence: domain.PresenceAvailable})
 	r.settle()
@@ -242,7 +248,7 @@ func (r *rig) answerCall(id domain.CallID, who domain.Party) {
 	r.t.Helper()
 	r.post(domain.CallOffered{ID: id, Remote: who})
 	r.tap(r.d.incoming.answer)
-	r.rec.WaitFor(r.t, "Answer "+string(id), 5*time.Second)
+	r.rec.WaitFor(r.t, "Answer "+string(id), effectWait)
 	r.post(domain.CallAnswered{ID: id})
 }
 
