@@ -116,3 +116,13 @@ type Keyring interface {
 }
 
 var _ Keyring = (*secrets.Store)(nil)
+
+// ServerPopper is implemented by sessions whose CRM can pop a record in
+// the agent's open CRM tab from the server side (Zendesk Talk Partner
+// Edition's display API). Directory tries it before opening a browser
+// tab: a false or failed pop falls back to the record's URL.
+type ServerPopper interface {
+	// PopRecord shows rec in the agent's CRM session; false when the
+	// CRM's pop API is not configured or the agent has no open session.
+	PopRecord(ctx context.Context, rec domain.CRMRecord) (bool, error)
+}

@@ -177,12 +177,14 @@ func (d *Directory) lookup(sess Session, cache ContactCache, p Phone) ([]domain.
 	return recs, nil
 }
 
-// ScreenPop implements domain.Directory: it opens the record's URL (the
-// record's own URL, or the one the session builds) in the browser.
+// ScreenPop implements domain.Directory: a session that is a ServerPopper
+// pops the record in the agent's open CRM tab; otherwise (or when that
+// pop does not happen) the record's URL (its own, or the one the session
+// builds) opens in the browser.
 func (d *Directory) ScreenPop(key string, rec domain.CRMRecord) error {
+	_, sess, _ := d.current()
 	u := rec.URL
 	if u == "" {
-		_, sess, _ := d.current()
 		if sess == nil {
 			return ErrNoSession
 		}
@@ -191,7 +193,27 @@ func (d *Directory) ScreenPop(key string, rec domain.CRMRecord) error {
 			return err
 		}
 	}
-	d.openAsync(key, u)
+	sp, ok := sess.(ServerPopper)
+	if !ok {
+		d.openAsync(key, u)
+		return nil
+	}
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), d.timeout)
+		defer cancel()
+		done, err := sp.PopRecord(ctx, rec)
+		if err != nil {
+			d.log.Warn("server-side screen pop failed; opening the browser", "call_key", key, "err", err)
+		}
+		if done {
+			return
+		}
+		if err := d.open(u); err != nil {
+			d.log.Warn("screen pop failed", "call_key", key, "err", err)
+		}
+	}()
 	return nil
 }
 
