@@ -109,6 +109,10 @@ func (m Match) matches(method, path string) bool {
 func (s *Server) matchFault(method, path string) *Fault {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// Every matching fault counts the request, so Nth is the Nth matching
+	// request since the fault was armed; the first armed fault that is due
+	// fires (a later one due on the same request waits for the next).
+	var due *Fault
 	for _, f := range s.faults {
 		if !f.Match.matches(method, path) {
 			continue
@@ -116,14 +120,17 @@ func (s *Server) matchFault(method, path string) *Fault {
 		f.seen++
 		nth := max(f.Match.Nth, 1)
 		times := max(f.Match.Times, 1)
-		if f.seen < nth || (!f.Match.Every && f.fired >= times) {
+		if due != nil || f.seen < nth || (!f.Match.Every && f.fired >= times) {
 			continue
 		}
-		f.fired++
-		c := *f
-		return &c
+		due = f
 	}
-	return nil
+	if due == nil {
+		return nil
+	}
+	due.fired++
+	c := *due
+	return &c
 }
 
 type routeFunc func(w http.ResponseWriter, r *http.Request, body []byte) (status int, user string)
