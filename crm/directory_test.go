@@ -219,3 +219,51 @@ func BenchmarkLookup(b *testing.B) {
 		})
 	}
 }
+
+// popSession is a Salesforce session whose CRM can also pop records from
+// the server side (as Zendesk's display API does).
+type popSession struct {
+	crm.Session
+	handled bool
+	err     error
+	popped  chan domain.CRMRecord
+}
+
+func (p *popSession) PopRecord(_ context.Context, rec domain.CRMRecord) (bool, error) {
+	p.popped <- rec
+	return p.handled, p.err
+}
+
+func TestDirectoryServerSidePopFallsBackToTheURL(t *testing.T) {
+	e := newDirEnv(t)
+	rec := domain.CRMRecord{ID: e.ana, Type: "Contact"}
+	for _, c := range []struct {
+		name        string
+		handled     bool
+		err         error
+		wantBrowser bool
+	}{
+		{"popped in the CRM tab", true, nil, false},
+		{"no open CRM session", false, nil, true},
+		{"pop API failed", false, fmt.Errorf("display api: 500"), true},
+	} {
+		ps := &popSession{Session: e.sess, handled: c.handled, err: c.err, popped: make(chan domain.CRMRecord, 1)}
+		e.dir.SetSession(ps, e.prof)
+		if err := e.dir.ScreenPop("k-"+c.name, rec); err != nil {
+			t.Fatal(err)
+		}
+		e.dir.Wait()
+		select {
+		case got := <-ps.popped:
+			if got.ID != e.ana {
+				t.Fatalf("%s: popped %+v", c.name, got)
+			}
+		default:
+			t.Fatalf("%s: the server-side pop was not tried", c.name)
+		}
+		u, opened := e.opened.Next(10 * time.Millisecond)
+		if opened != c.wantBrowser || (opened && !strings.Contains(u, e.ana)) {
+			t.Fatalf("%s: browser opened %v (%q)", c.name, opened, u)
+		}
+	}
+}
