@@ -35,12 +35,21 @@ func (s *Server) callbackOK(redirect string) bool {
 	}
 	if s.cfg.IgnorePort && loop {
 		for _, c := range s.cfg.CallbackURLs {
-			if cu, err := url.Parse(c); err == nil && cu.Hostname() == u.Hostname() && cu.Path == u.Path {
+			if cu, err := url.Parse(c); err == nil && cu.Hostname() == u.Hostname() && rootPath(cu.Path) == rootPath(u.Path) {
 				return true
 			}
 		}
 	}
 	return false
+}
+
+// rootPath treats an empty path as "/": http://localhost and
+// http://localhost:PORT/ name the same loopback callback.
+func rootPath(p string) string {
+	if p == "" {
+		return "/"
+	}
+	return p
 }
 
 // authorize plays the login page: the browser user signs in at once and
@@ -254,6 +263,33 @@ func (s *Server) Revoke(token string) bool {
 		return true
 	}
 	return false
+}
+
+// RevokeGrant invalidates the grant an access token belongs to: the
+// access token, its refresh token and the refresh token's other access
+// tokens (Zendesk's DELETE /api/v2/oauth/tokens/current.json revokes the
+// whole OAuth token, not just the bearer). It reports whether the access
+// token was live.
+func (s *Server) RevokeGrant(access string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	at, ok := s.access[access]
+	if !ok {
+		return false
+	}
+	delete(s.access, access)
+	if at.refresh == "" {
+		return true
+	}
+	if rt := s.refresh[at.refresh]; rt != nil {
+		rt.revoked = true
+	}
+	for k, t := range s.access {
+		if t.refresh == at.refresh {
+			delete(s.access, k)
+		}
+	}
+	return true
 }
 
 // LiveRefreshTokens counts refresh tokens not revoked.
