@@ -19,8 +19,9 @@ import (
 
 // Keyring is an in-memory crm.Keyring.
 type Keyring struct {
-	mu sync.Mutex
-	m  map[string]string
+	mu   sync.Mutex
+	m    map[string]string
+	path string // write-through file (NewKeyringFile), "" for none
 }
 
 // NewKeyring returns an empty keyring.
@@ -35,7 +36,7 @@ func (k *Keyring) Set(agent, account string, kind secrets.Kind, v string) error 
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.m[key(agent, account, kind)] = v
-	return nil
+	return k.persistLocked()
 }
 
 // Get returns a secret or secrets.ErrNotFound.
@@ -57,7 +58,7 @@ func (k *Keyring) Delete(agent, account string, kind secrets.Kind) error {
 		return secrets.ErrNotFound
 	}
 	delete(k.m, key(agent, account, kind))
-	return nil
+	return k.persistLocked()
 }
 
 // Len is the number of stored secrets.
