@@ -317,3 +317,22 @@ func (s *Server) revokeForm(w http.ResponseWriter, r *http.Request, body []byte)
 	w.WriteHeader(http.StatusOK)
 	return http.StatusOK
 }
+
+// TokenUser returns the user of a live access token, or of a live refresh
+// token (token introspection endpoints such as HubSpot's); false when the
+// token is unknown, expired, revoked or its user inactive.
+func (s *Server) TokenUser(token string) (User, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := ""
+	if at := s.access[token]; at != nil && (at.expires.IsZero() || time.Now().Before(at.expires)) {
+		id = at.user
+	} else if rt := s.refresh[token]; rt != nil && !rt.revoked {
+		id = rt.user
+	}
+	u := s.users[id]
+	if u == nil || !u.Active {
+		return User{}, false
+	}
+	return *u, true
+}
