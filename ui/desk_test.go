@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -742,4 +743,27 @@ func labelsOf(o fyne.CanvasObject) string {
 	}
 	walk(o)
 	return b.String()
+}
+
+func TestCRMSignInFromTheSyncDialog(t *testing.T) {
+	r := newRig(t)
+	cs := &fakeCRMSync{fakeSync: fakeSync{state: viewmodel.Sync{CRM: "HubSpot", SignInNeeded: true, Pending: 2}}, fail: errors.New("access_denied")}
+	r.sync, r.d.sync = &cs.fakeSync, cs
+	r.signIn()
+	r.d.SampleNow()
+	if r.d.header.crm.Text != "HubSpot: sign-in needed" || r.d.header.crm.Importance != widget.DangerImportance {
+		t.Fatalf("crm header %q", r.d.header.crm.Text)
+	}
+	r.tap(r.d.header.crm)
+	r.tap(r.findButton("Sign in to HubSpot"))
+	r.assertToast("HubSpot sign-in failed: access_denied")
+	cs.mu.Lock()
+	cs.fail = nil
+	cs.mu.Unlock()
+	r.tap(r.findButton("Sign in to HubSpot"))
+	r.assertToast("Signed in to HubSpot")
+	r.settle()
+	if r.d.header.crm.Text != "CRM: 2 logs pending" || cs.signIns != 2 {
+		t.Fatalf("after sign-in: header %q, %d sign-ins", r.d.header.crm.Text, cs.signIns)
+	}
 }

@@ -248,3 +248,22 @@ func (f *fakeShell) Notify(title, body string) { f.notified = append(f.notified,
 func (f *fakeShell) SetTitle(t string)             { f.titles = append(f.titles, t) }
 func (f *fakeShell) Attention(title, body string)  { f.attention = append(f.attention, title+": "+body) }
 func (f *fakeShell) SetTrayIcon(res fyne.Resource) { f.icons = append(f.icons, res.Name()) }
+
+// fakeCRMSync is a Sync whose CRM needs the agent's sign-in.
+type fakeCRMSync struct {
+	fakeSync
+	signIns int
+	fail    error
+}
+
+func (f *fakeCRMSync) SignInCRM(context.Context) error {
+	defer enter()()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.signIns++
+	if f.fail != nil {
+		return f.fail
+	}
+	f.state.SignInNeeded = false
+	return nil
+}

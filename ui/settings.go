@@ -8,6 +8,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/callcentre/softphone/agent/domain"
@@ -101,6 +102,11 @@ func (d *Desk) showSync() {
 
 func (d *Desk) showFailed(failed []FailedLog) {
 	rows := container.NewVBox()
+	if st := d.sync.SyncState(); st.SignInNeeded {
+		if si, ok := d.sync.(CRMSignIn); ok {
+			rows.Add(d.crmSignInButton(si, st.CRM))
+		}
+	}
 	if len(failed) == 0 {
 		rows.Add(widget.NewLabel(d.T("Every call log reached the CRM")))
 	}
@@ -126,6 +132,32 @@ func (d *Desk) showFailed(failed []FailedLog) {
 		rows.Add(container.NewBorder(nil, nil, nil, resend, text))
 	}
 	d.confirm(d.T("CRM sync: call logs the CRM has not accepted"), container.NewVScroll(rows), widget.NewButton(d.T("Close"), nil))
+}
+
+// crmSignInButton runs the external CRM's sign-in in the browser; the
+// header shows the result through the next sync state.
+func (d *Desk) crmSignInButton(si CRMSignIn, name string) *widget.Button {
+	var b *widget.Button
+	b = widget.NewButtonWithIcon(d.T("Sign in to %s", name), theme.LoginIcon(), func() {
+		b.Disable()
+		b.SetText(d.T("Finish the sign-in in your browser…"))
+		d.background(func(ctx context.Context) {
+			err := si.SignInCRM(ctx)
+			d.do(func() {
+				b.Enable()
+				b.SetText(d.T("Sign in to %s", name))
+				if err != nil {
+					d.toast(domain.NoticeError, d.T("%s sign-in failed: %s", name, err.Error()))
+					return
+				}
+				b.Hide()
+				d.toast(domain.NoticeInfo, d.T("Signed in to %s", name))
+				d.SyncChanged(nil)
+			})
+		})
+	})
+	b.Importance = widget.HighImportance
+	return b
 }
 
 // SettingsPanel is the settings screen.

@@ -227,6 +227,14 @@ type Sync interface {
 	Resend(key string) error
 }
 
+// CRMSignIn is an optional interface of Sync: the external CRM's
+// interactive sign-in for the signed-in agent (the system browser and back;
+// it blocks until the round trip ends). The sync dialog offers it while
+// SyncState reports SignInNeeded.
+type CRMSignIn interface {
+	SignInCRM(ctx context.Context) error
+}
+
 // Stats reports a connected call's RTP statistics (package sip implements
 // it as part of domain.AudioSource).
 type Stats interface {

@@ -82,6 +82,11 @@ type Sync struct {
 	Pending   int    // logs waiting to reach the CRM
 	Failed    int    // logs the CRM refused or that failed repeatedly
 	LastError string // the latest delivery error, plain words
+	// CRM names the external CRM ("HubSpot"); "" for the local directory.
+	CRM string
+	// SignInNeeded is set while the signed-in agent has no session with
+	// the external CRM: no caller lookup, and call logs wait.
+	SignInNeeded bool
 }
 
 // Header is the top bar.
@@ -406,6 +411,8 @@ func (m *Model) crmText() (string, bool) {
 	switch {
 	case l.Failing > 0:
 		return t.T("Call log not saved: %s (retrying)", orDash(l.LastError)), true
+	case s.SignInNeeded:
+		return t.T("%s: sign-in needed", orDash(s.CRM)), true
 	case s.Failed > 0:
 		return t.T("CRM: %d logs failed: %s", s.Failed, orDash(s.LastError)), true
 	case l.Pending+s.Pending > 0:
