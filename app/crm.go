@@ -380,3 +380,17 @@ func (a *App) SignInCRM(ctx context.Context) error {
 	a.crmSess.setSession(id, sess)
 	return nil
 }
+
+// CRMState reports the external CRM's display name ("" without one) and
+// whether the signed-in agent still needs its interactive sign-in (no
+// session: no caller lookup in the CRM, call logs wait in the outbox).
+// It never blocks on the network.
+func (a *App) CRMState() (name string, signInNeeded bool) {
+	if a.Connector == nil || a.crmSess == nil {
+		return "", false
+	}
+	cs := a.crmSess
+	cs.mu.Lock()
+	defer cs.mu.Unlock()
+	return crm.DisplayName(a.Connector.Name()), cs.agentID != "" && cs.sess == nil
+}

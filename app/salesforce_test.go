@@ -102,6 +102,16 @@ func TestDemoWithSalesforce(t *testing.T) {
 	c.wait("initial state", func(s control.State) bool { return s.Agent.Status == "offline" }, false)
 	c.post("/v1/login", map[string]string{"agent_id": "demo-agent", "name": "Demo Agent"})
 	c.wait("available", func(s control.State) bool { return s.Agent.Status == "available" }, false)
+	// No token in the keyring yet: the desk says the CRM needs a sign-in.
+	for end := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if name, needed := a.CRMState(); name == "Salesforce" && needed {
+			break
+		}
+		if time.Now().After(end) {
+			name, needed := a.CRMState()
+			t.Fatalf("crm state before the crm sign-in: %q %v", name, needed)
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for err := a.SignInCRM(ctx); err != nil; err = a.SignInCRM(ctx) {
@@ -109,6 +119,9 @@ func TestDemoWithSalesforce(t *testing.T) {
 			t.Fatalf("salesforce sign-in: %v", err)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+	if name, needed := a.CRMState(); name != "Salesforce" || needed {
+		t.Fatalf("crm state after the crm sign-in: %q %v", name, needed)
 	}
 
 	call := func(ix int) string {

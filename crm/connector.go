@@ -126,3 +126,23 @@ type ServerPopper interface {
 	// CRM's pop API is not configured or the agent has no open session.
 	PopRecord(ctx context.Context, rec domain.CRMRecord) (bool, error)
 }
+
+// DisplayName is the product name of a connector's target name, for the
+// agent ("hubspot" -> "HubSpot"); unknown names come back unchanged.
+func DisplayName(target string) string {
+	switch target {
+	case "salesforce":
+		return "Salesforce"
+	case "hubspot":
+		return "HubSpot"
+	case "dynamics":
+		return "Dynamics 365"
+	case "servicenow":
+		return "ServiceNow"
+	case "zendesk":
+		return "Zendesk"
+	case "webhook":
+		return "CRM"
+	}
+	return target
+}

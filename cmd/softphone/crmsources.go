@@ -231,22 +231,43 @@ type outboxSource interface {
 // agentID is who is signed in ("" for nobody).
 type agentID interface{ current() string }
 
-// syncSource implements ui.Sync over the outbox worker.
+// crmAccount is the part of *app.App the sync source uses for the external
+// CRM's session.
+type crmAccount interface {
+	CRMState() (name string, signInNeeded bool)
+	SignInCRM(ctx context.Context) error
+}
+
+// syncSource implements ui.Sync over the outbox worker, and ui.CRMSignIn
+// over the app's CRM session.
 type syncSource struct {
 	ob  outboxSource
+	crm crmAccount // nil: no interactive CRM sign-in
 	who agentID
 	log *slog.Logger
 }
 
-// SyncState implements ui.Sync (never blocks: the worker's status is in
-// memory).
+// SyncState implements ui.Sync (never blocks: the worker's status and the
+// CRM session state are in memory).
 func (s syncSource) SyncState() viewmodel.Sync {
 	st := s.ob.Status()
 	v := viewmodel.Sync{Pending: st.Pending, Failed: st.Dead, LastError: st.LastError}
 	if st.Offline && v.LastError == "" {
 		v.LastError = "the CRM cannot be reached"
 	}
+	if s.crm != nil {
+		v.CRM, v.SignInNeeded = s.crm.CRMState()
+	}
 	return v
+}
+
+// SignInCRM implements ui.CRMSignIn: the CRM's browser sign-in for the
+// signed-in agent.
+func (s syncSource) SignInCRM(ctx context.Context) error {
+	if s.crm == nil {
+		return app.ErrNoCRM
+	}
+	return s.crm.SignInCRM(ctx)
 }
 
 // Failed lists the signed-in agent's dead letters.

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"testing"
 	"time"
@@ -144,6 +145,21 @@ func TestSyncSourceOverTheOutbox(t *testing.T) {
 	if err := s.Resend("garbage"); err == nil {
 		t.Fatal("a garbage key was resent")
 	}
+	// The CRM session: its name and a sign-in that is still needed.
+	if err := s.SignInCRM(context.Background()); !errors.Is(err, app.ErrNoCRM) {
+		t.Fatalf("sign-in without an external crm: %v", err)
+	}
+	acct := &fakeCRMAccount{name: "Zendesk", needed: true}
+	s.crm = acct
+	if v := s.SyncState(); v.CRM != "Zendesk" || !v.SignInNeeded {
+		t.Fatalf("sync state %+v", v)
+	}
+	if err := s.SignInCRM(context.Background()); err != nil || acct.needed {
+		t.Fatalf("sign-in: %v", err)
+	}
+	if v := s.SyncState(); v.SignInNeeded {
+		t.Fatalf("after the sign-in %+v", v)
+	}
 	// The relay queues at most one refresh until it has run.
 	var rel syncRelay
 	var refreshes []func()
@@ -158,4 +174,16 @@ func TestSyncSourceOverTheOutbox(t *testing.T) {
 	if len(refreshes) != 2 {
 		t.Fatal("no refresh after the last one ran")
 	}
+}
+
+type fakeCRMAccount struct {
+	name   string
+	needed bool
+}
+
+func (f *fakeCRMAccount) CRMState() (string, bool) { return f.name, f.needed }
+
+func (f *fakeCRMAccount) SignInCRM(context.Context) error {
+	f.needed = false
+	return nil
 }

@@ -64,7 +64,7 @@ func runWindow(ctx context.Context, sp *softapp.App, src *sources, r *relays, o 
 		opts = append(opts, ui.WithContactBook(contactBook{dir: sp.Local}))
 	}
 	if sp.Outbox != nil {
-		opts = append(opts, ui.WithSync(syncSource{ob: sp.Outbox, who: src, log: log}))
+		opts = append(opts, ui.WithSync(syncSource{ob: sp.Outbox, crm: sp, who: src, log: log}))
 	}
 	if o.trace {
 		// What the window shows, each time it changes: automation waits
