@@ -30,6 +30,9 @@ const (
 	// CRMInstanceURL is the CRM's https URL (for example the Salesforce
 	// My Domain URL).
 	CRMInstanceURL Key = "crm.instance_url"
+	// CRMClientID is the OAuth client IT registered for the desk at the
+	// CRM (a public identifier, not a secret).
+	CRMClientID Key = "crm.client_id"
 	// SharedPC marks a hot-desk PC: signing out removes the agent's
 	// secrets and personal data.
 	SharedPC Key = "policy.shared_pc"
@@ -71,6 +74,7 @@ var specs = map[Key]spec{
 	SIPOutboundProxy: {kindString, checkHostPort},
 	CRMType:          {kindString, oneOf("none", "local", "salesforce", "hubspot", "dynamics", "servicenow", "zendesk")},
 	CRMInstanceURL:   {kindString, checkHTTPS},
+	CRMClientID:      {kindString, checkClientID},
 	SharedPC:         {kindBool, nil},
 	Autostart:        {kindBool, nil},
 	AllowedStatuses:  {kindList, checkStatuses},
@@ -190,6 +194,7 @@ type Settings struct {
 	SIPOutboundProxy string
 	CRMType          string
 	CRMInstanceURL   string
+	CRMClientID      string
 	SharedPC         bool
 	Autostart        bool
 	AllowedStatuses  []string
@@ -268,6 +273,8 @@ func Resolve(user Layer, machine ...Layer) Settings {
 			s.CRMType = v.(string)
 		case CRMInstanceURL:
 			s.CRMInstanceURL = v.(string)
+		case CRMClientID:
+			s.CRMClientID = v.(string)
 		case SharedPC:
 			s.SharedPC = v.(bool)
 		case Autostart:
@@ -405,6 +412,14 @@ func checkRange(lo, hi int) func(any) error {
 		}
 		return nil
 	}
+}
+
+func checkClientID(v any) error {
+	s := v.(string)
+	if s == "" || len(s) > 256 || strings.ContainsFunc(s, func(r rune) bool { return r <= ' ' || r > '~' }) {
+		return fmt.Errorf("%q: want the OAuth client id, printable ASCII without spaces", s)
+	}
+	return nil
 }
 
 func checkHostPort(v any) error {

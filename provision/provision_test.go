@@ -132,6 +132,7 @@ func TestBadInput(t *testing.T) {
 		{"relative", `{"crm.instance_url":"crm.example.com"}`, ErrBadValue, "absolute"},
 		{"creds", `{"crm.instance_url":"https://u:p@crm.example.com"}`, ErrBadValue, "credentials"},
 		{"crm", `{"crm.type":"sap"}`, ErrBadValue, "sap"},
+		{"client id", `{"crm.client_id":"my client"}`, ErrBadValue, "client id"},
 		{"bool", `{"policy.shared_pc":"maybe"}`, ErrBadValue, "maybe"},
 		{"bool number", `{"policy.shared_pc":2}`, ErrBadValue, ""},
 		{"int", `{"policy.wrap_up_seconds":1.5}`, ErrBadValue, ""},

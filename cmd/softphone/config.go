@@ -39,6 +39,7 @@ import (
 //	    "expiry_seconds": 300,
 //	    "allow_direct_calls": false
 //	  },
+//	  "crm": {"type": "hubspot", ...},   (see crmConfig)
 //	  "shared_pc": true,
 //	  "data_dir": "",
 //	  "control_addr": "",
@@ -46,6 +47,7 @@ import (
 //	}
 type configFile struct {
 	Account        *accountConfig `json:"account"`
+	CRM            *crmConfig     `json:"crm"`
 	SharedPC       *bool          `json:"shared_pc"`
 	DataDir        string         `json:"data_dir"`
 	ControlAddr    string         `json:"control_addr"`
@@ -121,6 +123,11 @@ func parseConfig(raw []byte) (configFile, error) {
 	}
 	if c.Account != nil {
 		if _, err := c.Account.sipAccount(); err != nil {
+			return configFile{}, err
+		}
+	}
+	if c.CRM != nil {
+		if err := c.CRM.check(); err != nil {
 			return configFile{}, err
 		}
 	}

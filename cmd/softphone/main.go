@@ -296,6 +296,9 @@ func build(ctx context.Context, o options, cfg configFile, agentCfg domain.Confi
 	if o.control != "" {
 		bc.ControlAddr = o.control
 	}
+	if err := cfg.CRM.apply(&bc, cfg.SharedPC != nil && *cfg.SharedPC); err != nil {
+		return nil, "", err
+	}
 	if !bc.Demo {
 		acct, err := cfg.Account.sipAccount()
 		if err != nil {

@@ -45,6 +45,15 @@ func applyProvisioning(cfg configFile, origin string, machine []provision.Layer)
 			}
 		}
 	}
+	if c := cfg.CRM; c != nil {
+		for k, v := range map[provision.Key]string{
+			provision.CRMType: c.kind(), provision.CRMInstanceURL: c.InstanceURL, provision.CRMClientID: c.ClientID,
+		} {
+			if v != "" && !(k == provision.CRMType && v == "webhook") { // IT provisions CRMs, not webhooks
+				m[string(k)] = v
+			}
+		}
+	}
 	if cfg.SharedPC != nil {
 		m[string(provision.SharedPC)] = *cfg.SharedPC
 	}
@@ -73,6 +82,29 @@ func applyProvisioning(cfg configFile, origin string, machine []provision.Layer)
 	if s.IsSet(provision.SharedPC) {
 		shared := s.SharedPC
 		cfg.SharedPC = &shared
+	}
+	if s.IsSet(provision.CRMType) || s.IsSet(provision.CRMInstanceURL) || s.IsSet(provision.CRMClientID) {
+		c := crmConfig{}
+		if cfg.CRM != nil {
+			c = *cfg.CRM
+		}
+		if s.IsSet(provision.CRMType) && (c.kind() != "webhook" || s.Locked(provision.CRMType)) {
+			if s.CRMType != c.kind() {
+				// Another CRM: the file's settings were for the old one.
+				c = crmConfig{Region: c.Region}
+			}
+			c.Type = s.CRMType
+		}
+		if s.IsSet(provision.CRMInstanceURL) {
+			c.InstanceURL = s.CRMInstanceURL
+		}
+		if s.IsSet(provision.CRMClientID) {
+			c.ClientID = s.CRMClientID
+		}
+		if err := c.check(); err != nil {
+			return configFile{}, domain.Config{}, fmt.Errorf("with the provisioned settings: %w", err)
+		}
+		cfg.CRM = &c
 	}
 
 	ac := domain.DefaultConfig()

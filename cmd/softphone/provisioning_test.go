@@ -106,3 +106,55 @@ func TestProvisioningBadInput(t *testing.T) {
 		t.Fatalf("srtp with a locked udp transport: %v", err)
 	}
 }
+
+// TestProvisionedCRM lets IT choose the CRM: an unlocked provisioned CRM
+// is overridden by the user's file, a locked one wins (and drops the
+// file's settings for another CRM), and the result is checked like the
+// file's own section.
+func TestProvisionedCRM(t *testing.T) {
+	layer := func(t *testing.T, js string) []provision.Layer {
+		t.Helper()
+		l, err := provision.ParseJSON("provisioning.json", []byte(js))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return []provision.Layer{l}
+	}
+	user, err := parseConfig([]byte(`{"crm": {"type": "salesforce", "instance_url": "https://home.my.salesforce.com",
+		"client_id": "3MVGhome", "call_key_field": "Call_Key__c", "region": "DE"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	it := `{"crm.type": "zendesk", "crm.instance_url": "https://corp.zendesk.com", "crm.client_id": "softphone-desk"`
+	cfg, _, err := applyProvisioning(user, "softphone.json", layer(t, it+`}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := cfg.CRM; c.kind() != "salesforce" || c.InstanceURL != "https://home.my.salesforce.com" || c.ClientID != "3MVGhome" {
+		t.Fatalf("unlocked: %+v, want the user's salesforce", c)
+	}
+	cfg, _, err = applyProvisioning(user, "softphone.json", layer(t, it+`, "locked": ["crm.type", "crm.instance_url", "crm.client_id"]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := cfg.CRM; c.kind() != "zendesk" || c.InstanceURL != "https://corp.zendesk.com" || c.ClientID != "softphone-desk" ||
+		c.CallKeyField != "" || c.Region != "DE" {
+		t.Fatalf("locked: %+v, want IT's zendesk without the salesforce field", c)
+	}
+	// IT provisions a CRM the user's file does not mention at all.
+	cfg, _, err = applyProvisioning(configFile{}, "softphone.json", layer(t, it+`}`))
+	if err != nil || cfg.CRM.kind() != "zendesk" {
+		t.Fatalf("provisioned only: %+v %v", cfg.CRM, err)
+	}
+	// An incomplete provisioned CRM is a clear error, not a desk without CRM.
+	_, _, err = applyProvisioning(configFile{}, "softphone.json", layer(t, `{"crm.type": "dynamics"}`))
+	if !errors.Is(err, errBadConfig) || !strings.Contains(err.Error(), "dynamics needs client_id") {
+		t.Fatalf("incomplete: %v", err)
+	}
+	for _, bad := range []string{`{"crm": {"type": "sap"}}`, `{"crm": {"type": "webhook"}}`,
+		`{"crm": {"type": "zendesk", "client_id": "x", "instance_url": "corp.zendesk.com"}}`, `{"crm": {"type": "hubspot", "token": "x"}}`} {
+		if _, err := parseConfig([]byte(bad)); !errors.Is(err, errBadConfig) {
+			t.Errorf("%s: %v", bad, err)
+		}
+	}
+}
