@@ -53,3 +53,61 @@ func TestAutostartTogglesTheXDGEntry(t *testing.T) {
 		t.Fatalf("disabling twice: %v", err)
 	}
 }
+
+// TestProvisionedAutostart carries out IT's policy.autostart: on adds the
+// entry at startup, a locked policy refuses the agent's change, a locked
+// off removes an entry the agent had made.
+func TestProvisionedAutostart(t *testing.T) {
+	cfgDir := t.TempDir()
+	t.Setenv("XDG_CONFIG_HOME", cfgDir)
+	entry := filepath.Join(cfgDir, "autostart", "softphone.desktop")
+	prov := filepath.Join(t.TempDir(), "provisioning.json")
+	policy := func(js string) configFile {
+		t.Helper()
+		if err := os.WriteFile(prov, []byte(js), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		machine, err := machineLayers(prov)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, _, err := applyProvisioning(configFile{}, "softphone.json", machine)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	as, err := newAutostart()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := as.applyPolicy(policy(`{"policy.autostart": true}`), "linux"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(entry); err != nil || as.locked {
+		t.Fatalf("provisioned on: entry %v, locked %v", err, as.locked)
+	}
+	if err := as.SetEnabled(false); err != nil { // not locked: the agent may turn it off
+		t.Fatal(err)
+	}
+	if err := as.applyPolicy(policy(`{"policy.autostart": true, "locked": ["policy.autostart"]}`), "linux"); err != nil {
+		t.Fatal(err)
+	}
+	if err := as.SetEnabled(false); !errors.Is(err, errAutostartLocked) {
+		t.Fatalf("locked: %v", err)
+	}
+	if on, _ := as.Enabled(); !on {
+		t.Fatal("locked on: no entry")
+	}
+	if err := as.applyPolicy(policy(`{"policy.autostart": false, "locked": ["policy.autostart"]}`), "linux"); err != nil {
+		t.Fatal(err)
+	}
+	if on, _ := as.Enabled(); on {
+		t.Fatal("locked off: the entry is still there")
+	}
+	// Nothing provisioned: nothing changes, nothing is locked.
+	fresh, _ := newAutostart()
+	if err := fresh.applyPolicy(configFile{}, "linux"); err != nil || fresh.locked {
+		t.Fatalf("unprovisioned: %v %v", err, fresh.locked)
+	}
+}

@@ -52,6 +52,11 @@ type configFile struct {
 	DataDir        string         `json:"data_dir"`
 	ControlAddr    string         `json:"control_addr"`
 	AllowedOrigins []string       `json:"allowed_origins"`
+
+	// autostart is IT's policy.autostart (nil: not provisioned) and
+	// autostartLocked whether IT locked it; never read from the file.
+	autostart       *bool
+	autostartLocked bool
 }
 
 // accountConfig is the JSON form of sip.Account.

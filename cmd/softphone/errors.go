@@ -21,6 +21,9 @@ var (
 	errBadContact = errors.New("the contact has no usable phone number")
 	// errBadEntryKey means a resend named no outbox entry.
 	errBadEntryKey = errors.New("not a call log of the crm outbox")
+	// errAutostartLocked refuses to change start at login that IT set
+	// and locked (policy.autostart).
+	errAutostartLocked = errors.New("start at login is set by your IT department")
 )
 
 // errBadToken refuses a control API token read from standard input that

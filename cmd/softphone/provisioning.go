@@ -83,6 +83,10 @@ func applyProvisioning(cfg configFile, origin string, machine []provision.Layer)
 		shared := s.SharedPC
 		cfg.SharedPC = &shared
 	}
+	if s.IsSet(provision.Autostart) {
+		on := s.Autostart
+		cfg.autostart, cfg.autostartLocked = &on, s.Locked(provision.Autostart)
+	}
 	if s.IsSet(provision.CRMType) || s.IsSet(provision.CRMInstanceURL) || s.IsSet(provision.CRMClientID) {
 		c := crmConfig{}
 		if cfg.CRM != nil {

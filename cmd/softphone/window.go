@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"time"
 
@@ -58,6 +59,9 @@ func runWindow(ctx context.Context, sp *softapp.App, src *sources, r *relays, o 
 	if as, err := newAutostart(); err != nil {
 		log.Warn("start at login is not offered", "err", err)
 	} else {
+		if err := as.applyPolicy(r.config, runtime.GOOS); err != nil {
+			log.Warn("the provisioned start at login was not applied", "err", err)
+		}
 		opts = append(opts, ui.WithAutostart(as))
 	}
 	if sp.Local != nil {
