@@ -319,15 +319,26 @@ func (w *Worker) session(ctx context.Context, agent string) (crm.Session, error)
 		err = fmt.Errorf("resume %s: %w", agent, crm.ErrWrongAgent)
 	}
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	if err != nil {
 		if k := crm.KindOf(err); k == crm.KindAuthRevoked || k == crm.KindPermanent {
 			w.needSignIn[agent] = true
 			w.signInNeededLocked()
 		}
+		w.mu.Unlock()
 		return nil, err
 	}
 	w.sessions[agent] = s
+	// The agent signed in again: stop asking for it (Wake cleared the
+	// retry set, the shown list is rebuilt here).
+	signedIn := slices.Contains(w.st.SignInNeeded, agent)
+	if signedIn {
+		delete(w.needSignIn, agent)
+		w.signInNeededLocked()
+	}
+	w.mu.Unlock()
+	if signedIn {
+		w.changed()
+	}
 	return s, nil
 }
 

@@ -206,6 +206,9 @@ func TestAgentsUseOwnTokens(t *testing.T) {
 	w.Wake()
 	waitDrained(t, db, w, time.Minute)
 	assertExactlyOnce(t, e.emu, keys)
+	if st := w.Status(); len(st.SignInNeeded) != 0 {
+		t.Fatalf("still asking for a sign-in after bob signed in: %+v", st)
+	}
 	for _, task := range e.emu.Records("Task") {
 		agent := strings.SplitN(task["CallObject"].(string), "-", 2)[0]
 		want := map[string]string{"alice": alice.ID, "bob": bob.ID}[agent]
