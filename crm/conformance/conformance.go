@@ -98,7 +98,9 @@ type Harness interface {
 	Fired() int
 	// Slow delays every log write from now on by d before applying it (0
 	// turns it off), so that KilledMidDrain's kills land while requests
-	// are in flight. d stays well below the client timeout.
+	// are in flight. d stays well below the client timeout. The suite
+	// never has faults armed with Arm while Slow is on, so a harness may
+	// implement Slow(0) by disarming every fault.
 	Slow(d time.Duration)
 	// RevokeAll revokes every refresh token and invalidates every access
 	// token (an admin revoked the app's sessions): the next request of any
