@@ -443,4 +443,3 @@ func (s *Session) associate(ctx context.Context, items []crm.LogItem, idx []int,
 	}
 	return nil
 }
-

@@ -31,7 +31,7 @@ const (
 type Session struct {
 	c      *Connector
 	agent  string
-	static string       // the portal token (AuthPortalToken)
+	static string        // the portal token (AuthPortalToken)
 	tokens *oauth.Tokens // the agent's token pair (AuthOAuth)
 
 	mu       sync.Mutex
