@@ -97,12 +97,12 @@ func (s *suite) offlineBacklog(t *testing.T) {
 	start := time.Now()
 	s.waitDrained(t, db, w)
 	t.Logf("%d logs drained in %v after the crm came back; %d faults fired", n, time.Since(start).Round(time.Millisecond), s.h.Fired())
+	s.assertExactlyOnce(t, keys)
+	assertDone(t, db, n)
 	s.driveReads(t, conn, len(Faults))
 	if fired := s.h.Fired(); fired < len(Faults) {
 		t.Fatalf("only %d of the %d armed faults fired: more requests are needed (WithLogs, WithBatchSize)", fired, len(Faults))
 	}
-	s.assertExactlyOnce(t, keys)
-	assertDone(t, db, n)
 	st := w.Status()
 	for end := time.Now().Add(10 * time.Second); (st.Pending != 0 || st.Offline) && time.Now().Before(end); st = w.Status() {
 		time.Sleep(20 * time.Millisecond) // the worker recounts from the store once a second
@@ -129,12 +129,12 @@ func (s *suite) eachFault(t *testing.T, f Fault) {
 	w := s.worker(db, conn)
 	runWorker(t, w)
 	s.waitDrained(t, db, w)
+	s.assertExactlyOnce(t, keys)
+	assertDone(t, db, len(keys))
 	s.driveReads(t, conn, want)
 	if fired := s.h.Fired(); fired < want {
 		t.Fatalf("the %v fault did not fire (%d of %d fired)", f, fired, want)
 	}
-	s.assertExactlyOnce(t, keys)
-	assertDone(t, db, len(keys))
 }
 
 // killedMidDrain: the app process (this test binary, re-executed by Main)
