@@ -378,7 +378,7 @@ func itemResult(err error) crm.LogResult {
 // association that exists is harmless, so this is safe to repeat. A
 // record that no longer exists (or a refused association type) leaves the
 // call logged unassociated; a failure that may pass (network, rate limit,
-// 5xx) fails the request so the logs are replayed, read first.
+// 5xx) makes those logs ambiguous, so they are replayed read first.
 func (s *Session) associate(ctx context.Context, items []crm.LogItem, idx []int, results []crm.LogResult) error {
 	type ref struct {
 		ID string `json:"id"`
@@ -420,19 +420,18 @@ func (s *Session) associate(ctx context.Context, items []crm.LogItem, idx []int,
 				}
 				continue
 			}
-			return err
+			unconfirmed(byType[toType], results, err)
+			continue
 		}
 		var r batchResponse
 		if err := json.Unmarshal(body, &r); err != nil {
-			return badResponse(true, "association", err)
+			unconfirmed(byType[toType], results, badResponse(true, "association", err))
+			continue
 		}
 		stale := map[string]bool{}
 		for _, e := range r.Errors {
 			for _, id := range e.Context["toIds"] {
 				stale[id] = true
-			}
-			if len(e.Context["fromIds"]) > 0 {
-				return &crm.Error{CRM: Name, Kind: crm.KindAmbiguous, Status: http.StatusMultiStatus, Code: e.Category, Message: e.Message}
 			}
 		}
 		for _, i := range byType[toType] {
@@ -442,4 +441,14 @@ func (s *Session) associate(ctx context.Context, items []crm.LogItem, idx []int,
 		}
 	}
 	return nil
+}
+
+// unconfirmed marks calls whose association failed in a way that may pass:
+// the call is written, so the log is ambiguous and its replay reads first
+// (finding the call) and associates again, never writing it twice.
+func unconfirmed(idx []int, results []crm.LogResult, err error) {
+	for _, i := range idx {
+		results[i].Err = &crm.Error{CRM: Name, Kind: crm.KindAmbiguous, Code: "association_unconfirmed",
+			Message: "the call is logged but its link to the record is not confirmed; it will be checked", Err: err}
+	}
 }

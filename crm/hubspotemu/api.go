@@ -362,6 +362,7 @@ func (s *Server) upsert(w http.ResponseWriter, body []byte) int {
 			s.callByKey[in.ID] = o.ID
 		}
 		s.upserts++
+		s.writes[in.ID]++
 		res := render(o, slices.Sorted(maps.Keys(o.Properties)))
 		res["new"] = !exists
 		results = append(results, res)

@@ -95,6 +95,7 @@ type Server struct {
 	assoc        map[string][]Association // call id -> associations
 	dispositions map[string]string
 	upserts      int
+	writes       map[string]int // call key -> upserts applied
 }
 
 // New returns a stopped emulator with the default dispositions and one
@@ -147,6 +148,7 @@ func (s *Server) ResetData() {
 	s.assoc = map[string][]Association{}
 	s.dispositions = maps.Clone(DefaultDispositions)
 	s.upserts = 0
+	s.writes = map[string]int{}
 }
 
 // EmuConfig returns the emulator's configuration.
@@ -292,6 +294,14 @@ func (s *Server) Upserts() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.upserts
+}
+
+// Writes maps each call key to the number of upserts applied to its call
+// (the create plus any rewrite).
+func (s *Server) Writes() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.writes)
 }
 
 // ---- errors ----
