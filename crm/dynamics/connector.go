@@ -48,10 +48,21 @@ func (c *Connector) endpoint(what string) string {
 }
 
 // refresher is the oauth.RefreshFunc: Entra rotates the refresh token on
-// every use.
+// every use. Besides invalid_grant, Entra refuses a refresh with
+// interaction_required (MFA or a Conditional Access sign-in frequency),
+// consent_required or login_required, and with invalid_client when the
+// app registration changed: none of those is a refusal of the data, and
+// only an interactive sign-in can cure them, so they are KindAuthRevoked
+// (the outbox keeps the agent's logs and asks for a sign-in) rather than
+// KindPermanent (which would dead-letter them).
 func (c *Connector) refresher(ctx context.Context, rt string) (oauth.Token, error) {
-	return c.tok.Exchange(ctx, url.Values{"grant_type": {"refresh_token"}, "client_id": {c.cfg.ClientID},
+	tok, err := c.tok.Exchange(ctx, url.Values{"grant_type": {"refresh_token"}, "client_id": {c.cfg.ClientID},
 		"refresh_token": {rt}, "scope": {c.cfg.Scope}})
+	var e *crm.Error
+	if err != nil && errors.As(err, &e) && e.Kind == crm.KindPermanent {
+		e.Kind, e.Err = crm.KindAuthRevoked, crm.ErrSignInRequired
+	}
+	return tok, err
 }
 
 // SignIn implements crm.Connector: Entra ID's authorization code flow

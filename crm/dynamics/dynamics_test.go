@@ -659,3 +659,18 @@ func TestNoSecretsNumbersOrNotesInLogs(t *testing.T) {
 		}
 	}
 }
+
+func TestRefreshNeedingInteractionAsksForSignIn(t *testing.T) {
+	f := newFixture(t, dynamicsemu.Config{}, nil)
+	s := f.signIn(t, "alice")
+	f.emu.ExpireAccessTokens()
+	f.emu.AddFault(emukit.Fault{Match: emukit.Match{Method: http.MethodPost, Path: "/" + f.emu.Tenant() + "/oauth2/v2.0/token"},
+		Status: http.StatusBadRequest, Body: `{"error":"interaction_required","error_description":"AADSTS50076: you must use multi-factor authentication","error_codes":[50076]}`})
+	err := s.Health(ctx(t))
+	if !errors.Is(err, crm.ErrSignInRequired) || crm.KindOf(err) != crm.KindAuthRevoked {
+		t.Fatalf("interaction_required on refresh: %v (kind %v)", err, crm.KindOf(err))
+	}
+	if e := kindOf(t, err, crm.KindAuthRevoked); e.Code != "interaction_required" {
+		t.Fatalf("code %q", e.Code)
+	}
+}
