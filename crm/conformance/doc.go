@@ -17,6 +17,36 @@
 // one CRM record per call key and none extra (Harness.Logs) and the store's
 // counts (every log done, none dead).
 //
+// Bench reports a connector's drain throughput (logs/s, batched and one by
+// one) for make crm-bench:
+//
+//	func BenchmarkConformanceDrain(b *testing.B) { conformance.Bench(b, newHarness()) }
+//
+// # Writing a Harness
+//
+// Start a fresh emulator per Start; Connector gives the connector an
+// http.Client with the timeout asked for; SignIn reuses the CRM user of an
+// agent it signed in before. Arm maps each Fault onto an emukit.Fault (or
+// sfemu.Fault) whose Match selects the connector's writes (reads for
+// FaultReadError) with Nth set:
+//
+//	FaultExpiredToken      ExpireAccessTokens: true
+//	FaultServerError       Status: 503, Body: "<html>...</html>"
+//	FaultRateLimited       Status: 429, Header: Retry-After: 1 (or the CRM's own signal)
+//	FaultCommitThenDrop    CommitThenDrop: true
+//	FaultDropBeforeCommit  DropBeforeCommit: true
+//	FaultTruncated         TruncateBody: true
+//	FaultSlow              Latency: the Connector timeout + 300 ms
+//	FaultReadError         Status: 500 on GET (lookups and reads before a write)
+//
+// Slow is an Every latency fault on writes (Slow(0) may disarm everything).
+// ChildConnector builds its keyring with ChildKeyring, so tokens a rotating
+// CRM issues to the killed child are what the parent resumes with. A
+// harness whose emulator counts writes per record also implements
+// WriteCounter, and the suite then fails a replay that wrote a record
+// twice. The suite's own proof that it fails broken connectors is in
+// crm/salesforce (TestConformanceCatchesBrokenConnectors).
+//
 // It is imported by tests only, never by the app. It imports crm,
 // crm/crmtest, crm/outbox, store, secrets and agent/domain; never an
 // emulator or a connector (those come in through the Harness), never agent,

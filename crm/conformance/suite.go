@@ -258,7 +258,7 @@ func (s *suite) authRevoked(t *testing.T) {
 
 // start starts a fresh emulator, builds a connector with an in-memory
 // keyring and signs the agent in.
-func (s *suite) start(t *testing.T, timeout time.Duration) (crm.Connector, *crmtest.Keyring) {
+func (s *suite) start(t testing.TB, timeout time.Duration) (crm.Connector, *crmtest.Keyring) {
 	t.Helper()
 	s.h.Start(t)
 	kr := crmtest.NewKeyring()
@@ -290,7 +290,7 @@ func runWorker(t *testing.T, w *outbox.Worker) {
 	})
 }
 
-func openStore(t *testing.T, dir string) *store.DB {
+func openStore(t testing.TB, dir string) *store.DB {
 	t.Helper()
 	db, err := store.Open(dir, store.WithLogger(quiet), store.WithQueueSize(4096))
 	if err != nil {
@@ -316,7 +316,7 @@ func logs(first, n int) []domain.CallLog {
 // enqueue saves logs through the store's CallLogger for the harness's
 // target (the path the agent uses), waits until all are durable and
 // returns their idempotency keys.
-func (s *suite) enqueue(t *testing.T, db *store.DB, logs []domain.CallLog) map[string]bool {
+func (s *suite) enqueue(t testing.TB, db *store.DB, logs []domain.CallLog) map[string]bool {
 	t.Helper()
 	target := s.h.Target()
 	sink := crmtest.NewSink(len(logs))
@@ -350,7 +350,13 @@ func (s *suite) enqueue(t *testing.T, db *store.DB, logs []domain.CallLog) map[s
 }
 
 // waitDrained waits until no agent has anything left to deliver.
-func (s *suite) waitDrained(t *testing.T, db *store.DB, w *outbox.Worker) {
+func (s *suite) waitDrained(t testing.TB, db *store.DB, w *outbox.Worker) {
+	t.Helper()
+	s.waitDrainedEvery(t, db, w, 50*time.Millisecond)
+}
+
+// waitDrainedEvery is waitDrained looking every poll.
+func (s *suite) waitDrainedEvery(t testing.TB, db *store.DB, w *outbox.Worker, poll time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(s.c.drain)
 	for time.Now().Before(deadline) {
@@ -361,7 +367,7 @@ func (s *suite) waitDrained(t *testing.T, db *store.DB, w *outbox.Worker) {
 		if len(agents) == 0 {
 			return
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(poll)
 	}
 	t.Fatalf("outbox not drained within %v: %+v", s.c.drain, w.Status())
 }
@@ -394,7 +400,7 @@ func (s *suite) driveReads(t *testing.T, conn crm.Connector, want int) {
 }
 
 // assertExactlyOnce checks one record per key and nothing else.
-func (s *suite) assertExactlyOnce(t *testing.T, keys map[string]bool) {
+func (s *suite) assertExactlyOnce(t testing.TB, keys map[string]bool) {
 	t.Helper()
 	seen := s.h.Logs()
 	lost, dup, extra := 0, 0, 0
@@ -429,7 +435,7 @@ func (s *suite) assertExactlyOnce(t *testing.T, keys map[string]bool) {
 }
 
 // assertDone checks the store: n logs done, none dead or still queued.
-func assertDone(t *testing.T, db *store.DB, n int) {
+func assertDone(t testing.TB, db *store.DB, n int) {
 	t.Helper()
 	p, err := db.Profile(agent)
 	if err != nil {

@@ -293,3 +293,7 @@ func (s brokenSession) LogCalls(ctx context.Context, items []crm.LogItem) ([]crm
 	}
 	return s.Session.LogCalls(ctx, items)
 }
+
+// BenchmarkConformanceDrain reports the drain throughput over sfemu
+// (crm/conformance.Bench): batched and one by one.
+func BenchmarkConformanceDrain(b *testing.B) { conformance.Bench(b, &sfHarness{}) }
