@@ -24,7 +24,7 @@ type fixture struct {
 	cfg     zendesk.Config
 }
 
-func newFixture(t *testing.T, emuCfg zendeskemu.Config, mod func(*zendesk.Config)) *fixture {
+func newFixture(t testing.TB, emuCfg zendeskemu.Config, mod func(*zendesk.Config)) *fixture {
 	t.Helper()
 	emu := zendeskemu.New(emuCfg)
 	if err := emu.Start(); err != nil {
@@ -52,7 +52,7 @@ func newFixture(t *testing.T, emuCfg zendeskemu.Config, mod func(*zendesk.Config
 	return f
 }
 
-func (f *fixture) newConn(t *testing.T, cfg zendesk.Config) *zendesk.Connector {
+func (f *fixture) newConn(t testing.TB, cfg zendesk.Config) *zendesk.Connector {
 	t.Helper()
 	c, err := zendesk.New(cfg)
 	if err != nil {
@@ -61,7 +61,7 @@ func (f *fixture) newConn(t *testing.T, cfg zendesk.Config) *zendesk.Connector {
 	return c
 }
 
-func (f *fixture) signIn(t *testing.T, agent string) *zendesk.Session {
+func (f *fixture) signIn(t testing.TB, agent string) *zendesk.Session {
 	t.Helper()
 	s, err := f.conn.SignIn(ctx(t), agent, crm.SignInOptions{Timeout: time.Minute})
 	if err != nil {
@@ -70,7 +70,7 @@ func (f *fixture) signIn(t *testing.T, agent string) *zendesk.Session {
 	return s.(*zendesk.Session)
 }
 
-func ctx(t *testing.T) context.Context {
+func ctx(t testing.TB) context.Context {
 	c, cancel := context.WithTimeout(context.Background(), time.Minute)
 	t.Cleanup(cancel)
 	return c
