@@ -48,7 +48,7 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-func newFixture(t *testing.T, emuCfg dynamicsemu.Config, mod func(*dynamics.Config)) *fixture {
+func newFixture(t testing.TB, emuCfg dynamicsemu.Config, mod func(*dynamics.Config)) *fixture {
 	t.Helper()
 	emuCfg.CustomColumns = append(emuCfg.CustomColumns, "cti_callkey", "cti_outcome")
 	emu := dynamicsemu.New(emuCfg)
