@@ -174,10 +174,7 @@ func apiError(status int, hdr http.Header, body []byte, write bool) *crm.Error {
 	code, msg := "", ""
 	if json.Unmarshal(body, &env) == nil {
 		code = env.Error.Message
-		msg, _ = env.Error.Detail.(string)
-		if msg == "" {
-			msg = code
-		}
+		msg, _ = env.Error.Detail.(string) // null: the status text
 	}
 	e := crm.StatusError(Name, status, hdr, write, code, msg)
 	if e.Kind == crm.KindRateLimited && e.RetryAfter == 0 {
