@@ -123,11 +123,21 @@ func (s *Session) do(ctx context.Context, method, path string, query url.Values,
 }
 
 // tokenFailed drops the session when its refresh token is dead (the
-// keyring is already cleared by oauth.Tokens).
+// keyring is already cleared by oauth.Tokens). A failure that is not
+// Zendesk's answer (the keyring refused to keep the new access token
+// after the rotated refresh token was kept) reloads the pair from the
+// keyring: Zendesk has already invalidated the refresh token held in
+// memory, and refreshing with it would be refused and sign the agent out.
 func (s *Session) tokenFailed(err error) error {
-	if oauth.IsRevoked(err) {
+	var ce *crm.Error
+	switch {
+	case oauth.IsRevoked(err):
 		s.c.forget(s.agent, s)
 		s.c.cfg.Logger.Warn("zendesk sign-in revoked; the agent must sign in again", "agent", s.agent)
+	case !errors.As(err, &ce) && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded):
+		if lerr := s.tokens.Load(); lerr != nil {
+			s.c.cfg.Logger.Warn("tokens not reloaded from the keyring", "agent", s.agent, "err", lerr)
+		}
 	}
 	return err
 }

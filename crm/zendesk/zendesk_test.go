@@ -583,3 +583,41 @@ func TestURLs(t *testing.T) {
 		t.Errorf("new record url without a number: %v", err)
 	}
 }
+
+// flakyKeyring refuses the first write of an access token (a keyring
+// that is busy or locked for a moment).
+type flakyKeyring struct {
+	*crmtest.Keyring
+	failed bool
+}
+
+func (k *flakyKeyring) Set(agent, account string, kind secrets.Kind, v string) error {
+	if kind == secrets.KindAccessToken && !k.failed {
+		k.failed = true
+		return errors.New("keyring busy")
+	}
+	return k.Keyring.Set(agent, account, kind, v)
+}
+
+func TestKeyringFailureAfterRotationDoesNotSignTheAgentOut(t *testing.T) {
+	f := newFixture(t, zendeskemu.Config{}, nil)
+	f.signIn(t, "alice")
+	fk := &flakyKeyring{Keyring: f.keyring}
+	cfg := f.cfg
+	cfg.Keyring = fk
+	s, err := f.newConn(t, cfg).Resume(ctx(t), "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.emu.ExpireAccessTokens()
+	if err := s.Health(ctx(t)); err == nil || !fk.failed {
+		t.Fatalf("the keyring failure should fail this request: %v", err)
+	}
+	// The same session goes on: it must use the rotated refresh token.
+	if err := s.Health(ctx(t)); err != nil {
+		t.Fatalf("signed out by a keyring hiccup after rotation: %v", err)
+	}
+	if f.keyring.Len() != 2 {
+		t.Fatalf("keyring holds %d secrets", f.keyring.Len())
+	}
+}
