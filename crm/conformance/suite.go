@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strconv"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -181,7 +180,7 @@ func (s *suite) killedMidDrain(t *testing.T) {
 			case <-time.After(5 * time.Millisecond):
 			}
 		}
-		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		if err := cmd.Process.Kill(); err != nil { // SIGKILL on unix
 			t.Fatal(err)
 		}
 		<-exited
