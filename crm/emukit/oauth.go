@@ -133,6 +133,20 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request, body []byte) (int
 	if s.cfg.ClientSecret != "" && form.Get("client_secret") != s.cfg.ClientSecret {
 		return s.oauthError(w, http.StatusUnauthorized, "invalid_client", "client authentication failed"), ""
 	}
+	if gt := form.Get("grant_type"); gt != "authorization_code" && gt != "refresh_token" && s.cfg.Grant != nil {
+		user, code, desc := s.cfg.Grant(form)
+		if code != "" {
+			return s.oauthError(w, http.StatusBadRequest, code, desc), ""
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if u := s.users[user]; u == nil || !u.Active {
+			return s.oauthError(w, http.StatusBadRequest, "invalid_grant", "inactive user"), ""
+		}
+		rt := RandomToken(32)
+		s.refresh[rt] = &refreshToken{user: user}
+		return s.issueLocked(w, user, rt), user
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch form.Get("grant_type") {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -53,6 +54,12 @@ type Config struct {
 	AccessTTL time.Duration
 	// TokenExtra adds provider fields to a token answer for user.
 	TokenExtra func(user *User) map[string]any
+	// Grant handles the token requests of grant types the server does not
+	// know itself (the device code grant of RFC 8628 ...): it returns the
+	// id of the user to issue tokens to (a refresh token and an access
+	// token, as for a code), or an OAuth error code and description
+	// answered with 400. It runs without the server's lock.
+	Grant func(form url.Values) (userID, errCode, errDesc string)
 	// Errors writes the CRM's error envelope (default: a JSON object
 	// {"error":code,"message":msg}).
 	Errors ErrorWriter
