@@ -47,3 +47,19 @@ func TestExtraGrant(t *testing.T) {
 		t.Fatalf("inactive user: %d %v", st, m)
 	}
 }
+
+func TestBrowserUser(t *testing.T) {
+	s := New(Config{})
+	if u, ok := s.BrowserUser(); !ok || u.Username != "agent1@emu.test" {
+		t.Fatalf("default browser user %v %v", u, ok)
+	}
+	b := s.AddUser("b@emu.test", "B")
+	s.SetBrowserUser(b.ID)
+	if u, ok := s.BrowserUser(); !ok || u.ID != b.ID {
+		t.Fatalf("browser user %v %v", u, ok)
+	}
+	s.SetBrowserUser("nobody")
+	if _, ok := s.BrowserUser(); ok {
+		t.Fatal("an unknown browser user")
+	}
+}

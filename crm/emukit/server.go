@@ -366,6 +366,18 @@ func (s *Server) SetBrowserUser(id string) {
 	s.mu.Unlock()
 }
 
+// BrowserUser is the user signed in at the emulated login page (an
+// emulator's own sign-in pages, such as a device code page, use it too).
+func (s *Server) BrowserUser() (User, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, ok := s.users[s.browserUser]
+	if !ok {
+		return User{}, false
+	}
+	return *u, true
+}
+
 // LastAuthorize returns a parameter of the last authorize request
 // ("prompt", "scope" ...).
 func (s *Server) LastAuthorize(param string) string {
