@@ -1,0 +1,241 @@
+package hubspot_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/callcentre/softphone/crm"
+	"github.com/callcentre/softphone/crm/conformance"
+	"github.com/callcentre/softphone/crm/crmtest"
+	"github.com/callcentre/softphone/crm/emukit"
+	"github.com/callcentre/softphone/crm/hubspot"
+	"github.com/callcentre/softphone/crm/hubspotemu"
+)
+
+// TestMain runs the conformance suite's re-executed app process when this
+// binary is that child, the tests otherwise.
+func TestMain(m *testing.M) { conformance.Main(m, &hsHarness{}) }
+
+// TestConformance runs the shared exactly-once suite on the connector
+// with IT's portal token (the primary path) over hubspotemu.
+func TestConformance(t *testing.T) {
+	conformance.Run(t, &hsHarness{mode: hubspot.AuthPortalToken})
+}
+
+// TestConformanceOAuth runs it with per-agent OAuth, where expired access
+// tokens are refreshed and revocation clears the keyring.
+func TestConformanceOAuth(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the portal-token run covers the write path; -short skips the oauth run")
+	}
+	conformance.Run(t, &hsHarness{mode: hubspot.AuthOAuth}, conformance.WithLogs(200), conformance.WithCrashLogs(120))
+}
+
+var quiet = slog.New(slog.DiscardHandler)
+
+// Environment of the re-executed child.
+const (
+	envURL  = "CRM_CONFORMANCE_HUBSPOTEMU_URL"
+	envMode = "CRM_CONFORMANCE_HUBSPOT_MODE"
+)
+
+// hsHarness plugs the connector and hubspotemu into the conformance suite.
+type hsHarness struct {
+	mode hubspot.AuthMode
+
+	mu      sync.Mutex
+	emu     *hubspotemu.Server
+	users   map[string]emukit.User
+	portal  string
+	timeout time.Duration
+}
+
+var _ conformance.WriteCounter = (*hsHarness)(nil)
+
+func (h *hsHarness) Target() string { return hubspot.Name }
+
+func (h *hsHarness) Start(tb testing.TB) {
+	emu := hubspotemu.New(hubspotemu.Config{})
+	if err := emu.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = emu.Close() })
+	h.mu.Lock()
+	h.emu, h.users, h.portal = emu, map[string]emukit.User{}, ""
+	h.mu.Unlock()
+}
+
+func (h *hsHarness) server() *hubspotemu.Server {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.emu
+}
+
+func ownerEmail(agent string) string { return agent + "@emu.test" }
+
+func newConnector(mode hubspot.AuthMode, base, redirect string, kr crm.Keyring, opener crm.Opener, timeout time.Duration) (*hubspot.Connector, error) {
+	return hubspot.New(hubspot.Config{Auth: mode, APIURL: base, AuthorizeURL: base + "/oauth/authorize",
+		ClientID: hubspotemu.DefaultClientID, RedirectURL: redirect, OwnerEmail: ownerEmail, Keyring: kr,
+		Opener: opener, HTTPClient: &http.Client{Timeout: timeout}, Logger: quiet})
+}
+
+func (h *hsHarness) Connector(tb testing.TB, kr *crmtest.Keyring, timeout time.Duration) crm.Connector {
+	port, err := crmtest.FreePort()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	h.mu.Lock()
+	h.timeout = timeout
+	h.mu.Unlock()
+	browser := &crmtest.Browser{}
+	conn, err := newConnector(h.mode, h.server().URL(), fmt.Sprintf("http://localhost:%d/oauth-callback", port), kr, browser.Open, timeout)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if h.mode == hubspot.AuthOAuth {
+		if err := conn.SetClientSecret(hubspotemu.DefaultClientSecret); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return conn
+}
+
+// SignIn provisions IT's portal token (a new one after RevokeAll) or signs
+// the agent's CRM user in through the browser.
+func (h *hsHarness) SignIn(tb testing.TB, conn crm.Connector, agent string) {
+	emu := h.server()
+	h.mu.Lock()
+	u, ok := h.users[agent]
+	if !ok {
+		u = emu.AddUser(ownerEmail(agent), agent+" Agent")
+		h.users[agent] = u
+	}
+	if _, live := emu.TokenUser(h.portal); h.mode == hubspot.AuthPortalToken && !live {
+		h.portal = emu.PrivateAppToken()
+	}
+	portal := h.portal
+	h.mu.Unlock()
+	hc, ok := conn.(*hubspot.Connector)
+	if !ok {
+		tb.Fatalf("connector %T", conn)
+	}
+	if h.mode == hubspot.AuthPortalToken {
+		if err := hc.SetPortalToken("", portal); err != nil {
+			tb.Fatal(err)
+		}
+	} else {
+		emu.SetBrowserUser(u.ID)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := conn.SignIn(ctx, agent, crm.SignInOptions{}); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+func (h *hsHarness) Stop(tb testing.TB) {
+	if err := h.server().Stop(); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+func (h *hsHarness) Restart(tb testing.TB) {
+	if err := h.server().Restart(); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// writes matches the connector's log writes: the batch upsert.
+var writes = emukit.Match{Method: http.MethodPost, Path: "/crm/v3/objects/calls/batch/upsert"}
+
+func (h *hsHarness) Arm(f conformance.Fault, nth int) {
+	m := writes
+	m.Nth = nth
+	h.mu.Lock()
+	slow := h.timeout + 300*time.Millisecond
+	h.mu.Unlock()
+	var fault emukit.Fault
+	switch f {
+	case conformance.FaultExpiredToken:
+		fault = emukit.Fault{ExpireAccessTokens: true}
+	case conformance.FaultServerError:
+		fault = emukit.Fault{Status: http.StatusServiceUnavailable, Body: "<html><body>503 Service Unavailable</body></html>"}
+	case conformance.FaultRateLimited:
+		fault = emukit.Fault{Status: http.StatusTooManyRequests, Code: "TEN_SECONDLY_ROLLING", Header: map[string]string{"Retry-After": "1"}}
+	case conformance.FaultCommitThenDrop:
+		fault = emukit.Fault{CommitThenDrop: true}
+	case conformance.FaultDropBeforeCommit:
+		fault = emukit.Fault{DropBeforeCommit: true}
+	case conformance.FaultTruncated:
+		fault = emukit.Fault{TruncateBody: true}
+	case conformance.FaultSlow:
+		fault = emukit.Fault{Latency: slow}
+	case conformance.FaultReadError:
+		// Reads: the read before a write (batch/read) and a lookup (search).
+		read := emukit.Fault{Match: emukit.Match{Method: http.MethodPost, Path: "/crm/v3/objects/calls/batch/read", Nth: nth},
+			Status: http.StatusInternalServerError, Code: "INTERNAL_ERROR"}
+		h.server().AddFault(read)
+		m = emukit.Match{Method: http.MethodPost, Path: "/crm/v3/objects/contacts/search", Nth: nth}
+		fault = emukit.Fault{Status: http.StatusInternalServerError, Code: "INTERNAL_ERROR"}
+	default:
+		panic(fmt.Sprintf("hsHarness: unknown fault %v", f))
+	}
+	fault.Match = m
+	h.server().AddFault(fault)
+}
+
+func (h *hsHarness) Fired() int { return h.server().FaultsFired() }
+
+// Slow delays every upsert; Slow(0) disarms every fault (the suite never
+// mixes Slow and Arm).
+func (h *hsHarness) Slow(d time.Duration) {
+	emu := h.server()
+	emu.ClearFaults()
+	if d > 0 {
+		emu.AddFault(emukit.Fault{Match: emukit.Match{Method: http.MethodPost, Path: writes.Path, Every: true}, Latency: d})
+	}
+}
+
+// RevokeAll revokes every refresh token and every access token, the
+// portal's private-app token included.
+func (h *hsHarness) RevokeAll() { h.server().RevokeRefreshTokens() }
+
+func (h *hsHarness) Logs() map[string]int {
+	out := map[string]int{}
+	for _, c := range h.server().Calls() {
+		out[c.Properties[hubspot.DefaultCallKey]]++
+	}
+	return out
+}
+
+// Writes counts the upserts applied to each call.
+func (h *hsHarness) Writes() map[string]int { return h.server().Writes() }
+
+func (h *hsHarness) ChildEnv(tb testing.TB, kr *crmtest.Keyring, agent string) []string {
+	return []string{envURL + "=" + h.server().URL(), envMode + "=" + strconv.Itoa(int(h.mode))}
+}
+
+func (h *hsHarness) ChildConnector() (crm.Connector, error) {
+	base := os.Getenv(envURL)
+	if base == "" {
+		return nil, errors.New("hsHarness child: no emulator url in " + envURL)
+	}
+	mode, err := strconv.Atoi(os.Getenv(envMode))
+	if err != nil {
+		return nil, fmt.Errorf("hsHarness child: mode: %w", err)
+	}
+	kr, err := conformance.ChildKeyring()
+	if err != nil {
+		return nil, err
+	}
+	return newConnector(hubspot.AuthMode(mode), base, hubspot.DefaultRedirectURL, kr,
+		func(string) error { return errors.New("no browser in the child process") }, 10*time.Second)
+}
