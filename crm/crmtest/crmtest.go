@@ -1,5 +1,7 @@
 // Package crmtest holds test helpers for the CRM connectors: an in-memory
-// keyring (the real one is secrets.Store on the OS keyring), a browser that
+// keyring (the real one is secrets.Store on the OS keyring), optionally
+// written through to a file so a killed test process keeps its tokens
+// (NewKeyringFile), a browser that
 // follows the authorize redirect over real HTTP, and a URL recorder for
 // screen pops. It is imported by tests only.
 package crmtest
