@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+	"sync/atomic"
 
 	"github.com/callcentre/softphone/crm"
 	"github.com/callcentre/softphone/crm/oauth"
@@ -17,6 +18,10 @@ import (
 type Connector struct {
 	cfg  Config
 	norm *crm.Normalizer
+
+	// keyFieldMissing is set once an insert came back without the call
+	// key field: logging stops (see LogCalls).
+	keyFieldMissing atomic.Bool
 
 	mu       sync.Mutex
 	sessions map[string]*session

@@ -108,8 +108,10 @@ func keyOK(k string) bool {
 // refusing a second row, a data policy, a business rule) is checked
 // against the key again: an existing row is success, anything else a
 // permanent refusal with the instance's detail. An insert whose answer
-// lacks the call key means the field does not exist: a permanent
-// configuration error, since replays would duplicate. Through an import
+// lacks the call key means the field does not exist: that call is logged,
+// and every later log is refused permanently without being written
+// (replays could duplicate) until the connector is rebuilt after the
+// admin created the field. Through an import
 // set, the transform's coalesce on the call key makes even a blind replay
 // update the same interaction instead of adding one.
 func (s *session) LogCalls(ctx context.Context, items []crm.LogItem) ([]crm.LogResult, error) {
@@ -133,6 +135,9 @@ func (s *session) logOne(ctx context.Context, it crm.LogItem) (crm.LogResult, er
 		return crm.LogResult{Err: fmt.Errorf("servicenow: %w", crm.ErrWrongAgent)}, nil
 	case !keyOK(it.Key):
 		return crm.LogResult{Err: &crm.Error{CRM: Name, Kind: crm.KindPermanent, Code: "bad_key", Message: "call log without a usable idempotency key"}}, nil
+	}
+	if s.c.keyFieldMissing.Load() {
+		return crm.LogResult{Err: s.c.keyFieldError()}, nil
 	}
 	agentSysID, err := s.agentSysID(ctx)
 	if err != nil {
@@ -207,8 +212,10 @@ func (s *session) insert(ctx context.Context, key string, fields map[string]any)
 		return crm.LogResult{}, badResponse(true, "insert response", err)
 	}
 	if res.Result.str(kf) != key {
-		return crm.LogResult{ID: res.Result.str("sys_id"), Err: &crm.Error{CRM: Name, Kind: crm.KindPermanent, Code: "no_call_key_field",
-			Message: fmt.Sprintf("the %s table has no %s field: create it with a unique index (see the connector's README); this call was logged once without it", s.c.cfg.InteractionTable, kf)}}, nil
+		// The call is logged, but nothing else can be without risking
+		// duplicates: stop writing until the field exists.
+		s.c.keyFieldMissing.Store(true)
+		s.c.cfg.Logger.Error("call key field missing: logging stopped", "table", s.c.cfg.InteractionTable, "field", kf)
 	}
 	return crm.LogResult{ID: res.Result.str("sys_id"), Created: true}, nil
 }
@@ -252,4 +259,11 @@ func (s *session) importRow(ctx context.Context, fields map[string]any) (crm.Log
 		return crm.LogResult{Err: &crm.Error{CRM: Name, Kind: crm.KindPermanent, Status: http.StatusCreated, Code: "transform_error", Message: msg}}, nil
 	}
 	return crm.LogResult{}, badResponse(true, "import set result", nil)
+}
+
+// keyFieldError is the refusal of every log once the call key field was
+// found missing.
+func (c *Connector) keyFieldError() error {
+	return &crm.Error{CRM: Name, Kind: crm.KindPermanent, Code: "no_call_key_field",
+		Message: fmt.Sprintf("the %s table has no %s field, so calls could be logged twice: create it with a unique index (see the connector's README), restart the softphone and resend", c.cfg.InteractionTable, c.cfg.CallKeyField)}
 }

@@ -363,10 +363,16 @@ func (s *session) NewRecordURL(p crm.Phone) (string, error) {
 	return s.c.cfg.InstanceURL + "/nav_to.do?uri=" + url.QueryEscape(inner), nil
 }
 
-// Health implements crm.Session: the signed-in user's sys_user row.
+// Health implements crm.Session: the signed-in user's sys_user row, and
+// the call key field not found missing.
 func (s *session) Health(ctx context.Context) error {
-	_, err := s.list(ctx, "sys_user", identityQuery())
-	return err
+	if _, err := s.list(ctx, "sys_user", identityQuery()); err != nil {
+		return err
+	}
+	if s.c.keyFieldMissing.Load() {
+		return s.c.keyFieldError()
+	}
+	return nil
 }
 
 // SignOut implements crm.Session: revoke the refresh token at the
