@@ -87,6 +87,11 @@ func (c *Connector) SignIn(ctx context.Context, agentID string, opts crm.SignInO
 	if err != nil {
 		return nil, err
 	}
+	return c.finishSignIn(ctx, agentID, tok)
+}
+
+// finishSignIn keeps a fresh token pair and reads who signed in.
+func (c *Connector) finishSignIn(ctx context.Context, agentID string, tok oauth.Token) (crm.Session, error) {
 	if tok.Refresh == "" {
 		return nil, &crm.Error{CRM: Name, Kind: crm.KindPermanent, Code: "no_refresh_token",
 			Message: "Entra ID granted no refresh token; the app registration must allow the offline_access scope"}

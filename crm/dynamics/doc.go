@@ -9,6 +9,8 @@
 // the new one is persisted before the new access token is used. The
 // identity is WhoAmI plus the systemuser's name. Sign-out removes the
 // tokens (Entra has no revocation endpoint for public clients).
+// Connector.SignInDeviceCode is the device code flow for desks without a
+// usable browser (not part of crm.Connector: the app type-asserts it).
 //
 // Lookup queries contacts, accounts (and leads when configured) with
 // OData eq on the E.164 and national forms and endswith on the national

@@ -674,3 +674,8 @@ func TestRefreshNeedingInteractionAsksForSignIn(t *testing.T) {
 		t.Fatalf("code %q", e.Code)
 	}
 }
+
+func contextWithTimeout(t testing.TB, d time.Duration) (context.Context, context.CancelFunc) {
+	t.Helper()
+	return context.WithTimeout(context.Background(), d)
+}

@@ -9,8 +9,13 @@
 //   - Entra ID endpoints under /{tenant}/oauth2/v2.0/: authorize (a public
 //     client, PKCE required, the loopback redirect http://localhost with
 //     any port, prompt recorded) and token (authorization_code,
-//     refresh_token with rotation on every use). There is no revocation
-//     endpoint, as in Entra.
+//     refresh_token with rotation on every use), and the device code flow:
+//     devicecode, the page the user enters the code on (GET
+//     /devicelogin?otc=CODE, approved by the browser user) and the token
+//     grant with authorization_pending, slow_down, authorization_declined
+//     and expired_token; AADSTS7000218 when public client flows are off
+//     (Config.NoPublicClient). There is no revocation endpoint, as in
+//     Entra.
 //   - /api/data/v9.0 to v9.2: WhoAmI; systemusers(id) (one per emukit
 //     user, id SystemUserID(user)); contacts, accounts and leads with
 //     $select, $top and a $filter subset (eq, ne, endswith, startswith,

@@ -69,6 +69,12 @@ type Config struct {
 	// CustomColumns are extra phonecall columns the org has (a call key
 	// or outcome column); any other unknown column is refused.
 	CustomColumns []string
+	// DeviceInterval is the polling interval the device code endpoint
+	// asks for (whole seconds, at least 1; Entra says 5).
+	DeviceInterval time.Duration
+	// NoPublicClient answers the device code request as Entra does when
+	// "Allow public client flows" is off (AADSTS7000218).
+	NoPublicClient bool
 }
 
 // Contact is a contact row.
@@ -138,6 +144,7 @@ type Server struct {
 	tables     map[string]*table // contacts, accounts, leads
 	phonecalls map[string]*PhoneCall
 	usage      map[string][]time.Time // user -> request times in the window
+	devices    map[string]*device     // device code -> pending sign-in
 }
 
 type table struct {
@@ -175,6 +182,9 @@ func New(cfg Config) *Server {
 	if cfg.Window <= 0 {
 		cfg.Window = DefaultWindow
 	}
+	if cfg.DeviceInterval <= 0 {
+		cfg.DeviceInterval = 5 * time.Second
+	}
 	s := &Server{cfg: cfg}
 	s.reset()
 	s.Server = emukit.New(emukit.Config{
@@ -191,6 +201,8 @@ func New(cfg Config) *Server {
 		},
 		Errors: writeError,
 		API:    s.api,
+		Public: s.public,
+		Grant:  s.grant,
 	})
 	return s
 }
@@ -208,6 +220,7 @@ func (s *Server) reset() {
 	}
 	s.phonecalls = map[string]*PhoneCall{}
 	s.usage = map[string][]time.Time{}
+	s.devices = map[string]*device{}
 }
 
 // Reset forgets records, users, tokens, faults and the journal.
