@@ -217,17 +217,22 @@ func (s *suite) killedMidDrain(t *testing.T) {
 	assertDone(t, db, n)
 }
 
-// authRevoked: the agent's sign-in is revoked; the worker parks the
-// agent's logs (kept, nothing written) until the agent signs in again, and
-// then delivers them exactly once.
+// authRevoked: the agent's sign-in is revoked after a first drain with a
+// working session; the worker parks the logs queued next (kept, nothing
+// written) until the agent signs in again, and then delivers them exactly
+// once.
 func (s *suite) authRevoked(t *testing.T) {
 	n := max(s.c.faultLogs*4, 20)
 	conn, _ := s.start(t, 5*time.Second)
 	db := openStore(t, t.TempDir())
-	keys := s.enqueue(t, db, logs(0, n))
-	s.h.RevokeAll()
 	w := s.worker(db, conn)
 	runWorker(t, w)
+	keys := s.enqueue(t, db, logs(0, n))
+	s.waitDrained(t, db, w) // the session works
+
+	s.h.RevokeAll()
+	later := s.enqueue(t, db, logs(n, n))
+	w.Wake()
 	deadline := time.Now().Add(time.Minute)
 	for st := w.Status(); !(slices.Equal(st.SignInNeeded, []string{agent}) && st.Pending == n) && time.Now().Before(deadline); st = w.Status() {
 		time.Sleep(20 * time.Millisecond)
@@ -235,8 +240,8 @@ func (s *suite) authRevoked(t *testing.T) {
 	if st := w.Status(); !slices.Equal(st.SignInNeeded, []string{agent}) || st.Pending != n {
 		t.Fatalf("with the sign-in revoked the worker should ask %s to sign in with %d logs kept: %+v", agent, n, st)
 	}
-	if got := total(s.h.Logs()); got != 0 {
-		t.Fatalf("the crm holds %d records written with a revoked sign-in", got)
+	if got := total(s.h.Logs()); got != n {
+		t.Fatalf("the crm holds %d records, want the %d written before the revocation", got, n)
 	}
 	p, err := db.Profile(agent)
 	if err != nil {
@@ -248,9 +253,16 @@ func (s *suite) authRevoked(t *testing.T) {
 	s.h.SignIn(t, conn, agent)
 	w.Wake()
 	s.waitDrained(t, db, w)
+	for k := range later {
+		keys[k] = true
+	}
 	s.assertExactlyOnce(t, keys)
-	assertDone(t, db, n)
-	if st := w.Status(); len(st.SignInNeeded) != 0 {
+	assertDone(t, db, 2*n)
+	st := w.Status()
+	for end := time.Now().Add(10 * time.Second); len(st.SignInNeeded) != 0 && time.Now().Before(end); st = w.Status() {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if len(st.SignInNeeded) != 0 {
 		t.Fatalf("still asking for a sign-in after it: %+v", st)
 	}
 }
