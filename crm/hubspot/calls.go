@@ -334,6 +334,11 @@ func (s *Session) upsert(ctx context.Context, items []crm.LogItem, idx []int, re
 			done[k] = o
 		}
 	}
+	if len(done) == 0 && len(idx) == 1 && len(r.Results) == 1 && len(r.Errors) == 0 {
+		// An answer that does not echo the call-key property: with one
+		// input its one result is that input's.
+		done[items[idx[0]].Key] = r.Results[0]
+	}
 	failed := map[string]*crm.Error{}
 	var loose []*crm.Error
 	for _, e := range r.Errors {

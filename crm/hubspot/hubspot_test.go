@@ -733,3 +733,49 @@ func TestURLs(t *testing.T) {
 		t.Fatalf("record page: %d", resp.StatusCode)
 	}
 }
+
+// TestOddAnswersNeverPanic feeds well-formed but unexpected JSON from the
+// CRM to every parser: each ends in a classified error or a safe result.
+func TestOddAnswersNeverPanic(t *testing.T) {
+	f := newFixture(t, hubspotemu.Config{}, nil)
+	f.emu.AddContact(map[string]string{"firstname": "Carol"})
+	s := f.signIn(t)
+	p := phone(t, "+14155551212")
+	for _, c := range []struct {
+		path, body string
+		want       crm.Kind // of the whole call; KindUnknown: no error
+		item       crm.Kind // of the one log item
+	}{
+		{"/crm/v3/objects/contacts/search", `null`, crm.KindUnknown, 0},
+		{"/crm/v3/objects/contacts/search", `{"results":[null,{"id":"1","properties":null}]}`, crm.KindUnknown, 0},
+		{"/crm/v3/objects/contacts/search", `{"results":[{"id":"1","properties":{"phone":5}}]}`, crm.KindTransient, 0},
+		{"/crm/v3/objects/contacts/search", `{"results":"many"}`, crm.KindTransient, 0},
+		{"/crm/v3/objects/calls/batch/upsert", `null`, crm.KindUnknown, crm.KindAmbiguous},
+		{"/crm/v3/objects/calls/batch/upsert", `{"results":[{"id":"5","properties":null,"new":true}]}`, crm.KindUnknown, crm.KindUnknown},
+		{"/crm/v3/objects/calls/batch/upsert", `{"results":[],"errors":[{"category":"VALIDATION_ERROR","message":"bad"}]}`, crm.KindUnknown, crm.KindPermanent},
+		{"/crm/v3/objects/calls/batch/upsert", `{"results":[],"errors":[null,{"context":{"ids":null}}]}`, crm.KindUnknown, crm.KindAmbiguous},
+		{"/crm/v3/objects/calls/batch/upsert", `{"results":[{"id":"5","new":"yes"}]}`, crm.KindAmbiguous, 0},
+		{"/crm/v3/objects/calls/batch/read", `{"results":[{"id":"5","properties":{"cti_call_id":null}}]}`, crm.KindUnknown, crm.KindUnknown},
+		{"/crm/v3/objects/calls/batch/read", `[1,2]`, crm.KindTransient, 0},
+	} {
+		f.emu.ClearFaults()
+		f.emu.AddFault(emukit.Fault{Match: emukit.Match{Path: c.path}, Status: http.StatusOK, Body: c.body})
+		var err error
+		var res []crm.LogResult
+		if strings.HasSuffix(c.path, "/search") {
+			_, err = s.LookupPhone(ctx(t), p)
+		} else {
+			it := item(callLog("odd-" + c.body))
+			it.MayExist = strings.HasSuffix(c.path, "/read")
+			res, err = s.LogCalls(ctx(t), []crm.LogItem{it})
+		}
+		if got := crm.KindOf(err); got != c.want {
+			t.Fatalf("%s %s: error %v (kind %v), want kind %v", c.path, c.body, err, got, c.want)
+		}
+		if err == nil && res != nil {
+			if got := crm.KindOf(res[0].Err); got != c.item {
+				t.Fatalf("%s %s: item %+v (kind %v), want kind %v", c.path, c.body, res[0], got, c.item)
+			}
+		}
+	}
+}
