@@ -32,7 +32,7 @@ const (
 // DefaultScopes are the OAuth scopes per-agent sign-in asks for (the
 // private app needs the same ones, see README.md).
 var DefaultScopes = []string{"oauth", "crm.objects.contacts.read", "crm.objects.contacts.write",
-	"crm.objects.companies.read"}
+	"crm.objects.companies.read", "crm.objects.owners.read"}
 
 // AuthMode is how agents get a HubSpot credential. The numbers are kept in
 // configuration: never renumber.
