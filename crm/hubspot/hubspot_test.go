@@ -52,7 +52,7 @@ type fixture struct {
 	user    emukit.User
 }
 
-func newFixture(t *testing.T, ecfg hubspotemu.Config, mod func(*hubspot.Config)) *fixture {
+func newFixture(t testing.TB, ecfg hubspotemu.Config, mod func(*hubspot.Config)) *fixture {
 	t.Helper()
 	emu := hubspotemu.New(ecfg)
 	if err := emu.Start(); err != nil {
@@ -91,7 +91,7 @@ func newFixture(t *testing.T, ecfg hubspotemu.Config, mod func(*hubspot.Config))
 }
 
 // newConn builds another connector on the same keyring (an app restart).
-func (f *fixture) newConn(t *testing.T) *hubspot.Connector {
+func (f *fixture) newConn(t testing.TB) *hubspot.Connector {
 	t.Helper()
 	c, err := hubspot.New(f.cfg)
 	if err != nil {
@@ -100,13 +100,13 @@ func (f *fixture) newConn(t *testing.T) *hubspot.Connector {
 	return c
 }
 
-func ctx(t *testing.T) context.Context {
+func ctx(t testing.TB) context.Context {
 	c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
 	return c
 }
 
-func (f *fixture) signIn(t *testing.T) *hubspot.Session {
+func (f *fixture) signIn(t testing.TB) *hubspot.Session {
 	t.Helper()
 	s, err := f.conn.SignIn(ctx(t), agent, crm.SignInOptions{ForceLogin: true, Timeout: 30 * time.Second})
 	if err != nil {
@@ -361,7 +361,7 @@ func TestOAuthSignInRefreshRevokeSignOut(t *testing.T) {
 	}
 }
 
-func phone(t *testing.T, raw string) crm.Phone {
+func phone(t testing.TB, raw string) crm.Phone {
 	t.Helper()
 	p, err := crm.NewNormalizer("US").Parse(raw)
 	if err != nil {
