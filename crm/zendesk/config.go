@@ -21,10 +21,6 @@ const (
 	DefaultRedirectURL = "http://127.0.0.1:47815/zendesk/callback"
 	// DefaultScope is what the client asks for: users and tickets.
 	DefaultScope = "read write"
-	// DefaultAccessTTL and DefaultRefreshTTL are the lifetimes asked for
-	// at the token endpoint (Zendesk's defaults: 30 minutes, 30 days).
-	DefaultAccessTTL  = 30 * time.Minute
-	DefaultRefreshTTL = 30 * 24 * time.Hour
 	// DefaultTimeout bounds each request.
 	DefaultTimeout = 30 * time.Second
 	// DefaultTicketStatus is the status of a call-log ticket.
@@ -53,9 +49,11 @@ type Config struct {
 	RedirectURL string
 	// Scope is the OAuth scope (DefaultScope).
 	Scope string
-	// AccessTTL and RefreshTTL are the token lifetimes requested
-	// (expires_in 300 s to 2 days, refresh_token_expires_in 7 to 90 days;
-	// defaults 30 minutes and 30 days).
+	// AccessTTL and RefreshTTL, when set, are the token lifetimes asked
+	// for with every token request (expires_in 5 minutes to 2 days,
+	// refresh_token_expires_in 7 to 90 days); zero leaves the lifetimes
+	// configured on the OAuth client (Zendesk's defaults: 30 minutes and
+	// 30 days).
 	AccessTTL, RefreshTTL time.Duration
 	// Region is the default region for national numbers ("US").
 	Region string
@@ -120,16 +118,10 @@ func (c *Config) validate() error {
 	if c.Scope == "" {
 		c.Scope = DefaultScope
 	}
-	if c.AccessTTL == 0 {
-		c.AccessTTL = DefaultAccessTTL
-	}
-	if c.RefreshTTL == 0 {
-		c.RefreshTTL = DefaultRefreshTTL
-	}
-	if c.AccessTTL < 5*time.Minute || c.AccessTTL > 48*time.Hour {
+	if c.AccessTTL != 0 && (c.AccessTTL < 5*time.Minute || c.AccessTTL > 48*time.Hour) {
 		return fmt.Errorf("zendesk: %w: access token lifetime %s outside 5m..48h", ErrConfig, c.AccessTTL)
 	}
-	if c.RefreshTTL < 7*24*time.Hour || c.RefreshTTL > 90*24*time.Hour {
+	if c.RefreshTTL != 0 && (c.RefreshTTL < 7*24*time.Hour || c.RefreshTTL > 90*24*time.Hour) {
 		return fmt.Errorf("zendesk: %w: refresh token lifetime %s outside 7..90 days", ErrConfig, c.RefreshTTL)
 	}
 	if c.TicketStatus == "" {

@@ -48,11 +48,17 @@ func (c *Connector) endpoint() oauth.Endpoint {
 	return oauth.Endpoint{CRM: Name, URL: c.cfg.BaseURL + "/oauth/tokens", JSON: true, Client: c.cfg.HTTPClient}
 }
 
-// lifetimes are the token lifetimes asked for with every token request.
+// lifetimes adds the client id and the configured token lifetimes to a
+// token request. (oauth.Endpoint sends JSON string values; Zendesk
+// documents numbers here, so they are only sent when configured.)
 func (c *Connector) lifetimes(v url.Values) url.Values {
 	v.Set("client_id", c.cfg.ClientID)
-	v.Set("expires_in", strconv.Itoa(int(c.cfg.AccessTTL.Seconds())))
-	v.Set("refresh_token_expires_in", strconv.Itoa(int(c.cfg.RefreshTTL.Seconds())))
+	if c.cfg.AccessTTL > 0 {
+		v.Set("expires_in", strconv.Itoa(int(c.cfg.AccessTTL.Seconds())))
+	}
+	if c.cfg.RefreshTTL > 0 {
+		v.Set("refresh_token_expires_in", strconv.Itoa(int(c.cfg.RefreshTTL.Seconds())))
+	}
 	return v
 }
 

@@ -74,8 +74,30 @@ func TestSignInKeepsTokensInTheKeyringAndShowsTheUser(t *testing.T) {
 			tokenBody = r.Body
 		}
 	}
-	if !strings.HasPrefix(tokenBody, "{") || !strings.Contains(tokenBody, `"refresh_token_expires_in":"2592000"`) {
+	if !strings.HasPrefix(tokenBody, "{") || !strings.Contains(tokenBody, `"grant_type":"authorization_code"`) ||
+		strings.Contains(tokenBody, "expires_in") {
 		t.Fatalf("token request is not the JSON Zendesk takes: %s", tokenBody)
+	}
+}
+
+func TestConfiguredTokenLifetimesAreAskedFor(t *testing.T) {
+	f := newFixture(t, zendeskemu.Config{}, func(c *zendesk.Config) { c.AccessTTL, c.RefreshTTL = time.Hour, 14*24*time.Hour })
+	s := f.signIn(t, "alice")
+	f.emu.ExpireAccessTokens()
+	if err := s.Health(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, r := range f.emu.Journal() {
+		if r.Path == zendeskemu.TokenPath {
+			n++
+			if !strings.Contains(r.Body, `"expires_in":"3600"`) || !strings.Contains(r.Body, `"refresh_token_expires_in":"1209600"`) {
+				t.Fatalf("token request without the lifetimes: %s", r.Body)
+			}
+		}
+	}
+	if n != 2 {
+		t.Fatalf("%d token requests, want sign-in and refresh", n)
 	}
 }
 
