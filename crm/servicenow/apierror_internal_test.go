@@ -48,3 +48,21 @@ func TestAPIErrorEnvelope(t *testing.T) {
 		})
 	}
 }
+
+// FuzzAPIError: whatever an instance or a proxy answers, classification
+// never panics and always names a kind.
+func FuzzAPIError(f *testing.F) {
+	f.Add(403, []byte(`{"error":{"message":"Operation Failed","detail":"Error during insert of interaction (IMS0001001)"},"status":"failure"}`))
+	f.Add(429, []byte(`{"error":{"message":"Rate limit exceeded","detail":null},"status":"failure"}`))
+	f.Add(500, []byte(`<html>`))
+	f.Add(400, []byte(`{"error":[1,2]}`))
+	f.Fuzz(func(t *testing.T, status int, body []byte) {
+		if status < 300 || status > 599 {
+			return
+		}
+		e := apiError(status, http.Header{"Retry-After": {string(body[:min(len(body), 8)])}}, body, status%2 == 0)
+		if e.Kind == crm.KindUnknown || e.CRM != Name || e.Status != status {
+			t.Fatalf("classified %+v", e)
+		}
+	})
+}

@@ -30,13 +30,28 @@ func TestConformance(t *testing.T) {
 	conformance.Run(t, &snHarness{}, conformance.WithLogs(200))
 }
 
+// TestConformanceImportSet runs the suite through the Import Set API
+// (ImportSetTable), whose transform coalesces on the call key.
+func TestConformanceImportSet(t *testing.T) {
+	conformance.Run(t, &snHarness{importSet: stagingTable}, conformance.WithLogs(100), conformance.WithCrashLogs(160))
+}
+
+// stagingTable is the import set of the import-set variant.
+const stagingTable = "u_cti_call_import"
+
 var quiet = slog.New(slog.DiscardHandler)
 
-// envURL hands the emulator's address to the re-executed child.
-const envURL = "CRM_CONFORMANCE_SERVICENOWEMU_URL"
+// envURL and envImport hand the emulator's address and the import set
+// to the re-executed child.
+const (
+	envURL    = "CRM_CONFORMANCE_SERVICENOWEMU_URL"
+	envImport = "CRM_CONFORMANCE_SERVICENOWEMU_IMPORT_SET"
+)
 
 // snHarness plugs the connector and servicenowemu into the suite.
 type snHarness struct {
+	importSet string // staging table: log through the Import Set API
+
 	mu      sync.Mutex
 	emu     *servicenowemu.Server
 	users   map[string]emukit.User // agent -> emulator user
@@ -48,7 +63,7 @@ var _ conformance.WriteCounter = (*snHarness)(nil)
 func (h *snHarness) Target() string { return servicenow.Name }
 
 func (h *snHarness) Start(tb testing.TB) {
-	emu := servicenowemu.New(servicenowemu.Config{})
+	emu := servicenowemu.New(servicenowemu.Config{ImportSet: h.importSet})
 	if err := emu.Start(); err != nil {
 		tb.Fatal(err)
 	}
@@ -75,7 +90,7 @@ func (h *snHarness) Connector(tb testing.TB, kr *crmtest.Keyring, timeout time.D
 	browser := &crmtest.Browser{}
 	conn, err := servicenow.New(servicenow.Config{InstanceURL: h.server().URL(), ClientID: servicenowemu.DefaultClientID,
 		RedirectURL: fmt.Sprintf("http://localhost:%d/servicenow/callback", port), Keyring: kr, Opener: browser.Open,
-		HTTPClient: &http.Client{Timeout: timeout}, Logger: quiet})
+		HTTPClient: &http.Client{Timeout: timeout}, Logger: quiet, ImportSetTable: h.importSet})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -111,11 +126,17 @@ func (h *snHarness) Restart(tb testing.TB) {
 	}
 }
 
-// write matches the connector's log writes: the interaction insert.
-var write = emukit.Match{Method: http.MethodPost, Path: "/api/now/v2/table/interaction"}
+// write matches the connector's log writes: the interaction insert, or
+// the import set row.
+func (h *snHarness) write() emukit.Match {
+	if h.importSet != "" {
+		return emukit.Match{Method: http.MethodPost, Path: "/api/now/import/" + h.importSet}
+	}
+	return emukit.Match{Method: http.MethodPost, Path: "/api/now/v2/table/interaction"}
+}
 
 func (h *snHarness) Arm(f conformance.Fault, nth int) {
-	m := write
+	m := h.write()
 	m.Nth = nth
 	h.mu.Lock()
 	slow := h.timeout + 300*time.Millisecond
@@ -155,7 +176,7 @@ func (h *snHarness) Slow(d time.Duration) {
 	emu := h.server()
 	emu.ClearFaults()
 	if d > 0 {
-		m := write
+		m := h.write()
 		m.Every = true
 		emu.AddFault(emukit.Fault{Match: m, Latency: d})
 	}
@@ -168,7 +189,7 @@ func (h *snHarness) Logs() map[string]int { return h.server().Logs() }
 func (h *snHarness) Writes() map[string]int { return h.server().Writes() }
 
 func (h *snHarness) ChildEnv(tb testing.TB, kr *crmtest.Keyring, agent string) []string {
-	return []string{envURL + "=" + h.server().URL()}
+	return []string{envURL + "=" + h.server().URL(), envImport + "=" + h.importSet}
 }
 
 func (h *snHarness) ChildConnector() (crm.Connector, error) {
@@ -181,6 +202,6 @@ func (h *snHarness) ChildConnector() (crm.Connector, error) {
 		return nil, err
 	}
 	return servicenow.New(servicenow.Config{InstanceURL: u, ClientID: servicenowemu.DefaultClientID, Keyring: kr, Logger: quiet,
-		HTTPClient: &http.Client{Timeout: 10 * time.Second},
-		Opener:     func(string) error { return errors.New("no browser in the child process") }})
+		HTTPClient: &http.Client{Timeout: 10 * time.Second}, ImportSetTable: os.Getenv(envImport),
+		Opener: func(string) error { return errors.New("no browser in the child process") }})
 }
