@@ -3,6 +3,7 @@ package zendesk
 import (
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -37,7 +38,9 @@ var DefaultTags = []string{"softphone", "phone_call"}
 type Config struct {
 	// Subdomain is the Zendesk account ("acme" for acme.zendesk.com).
 	// BaseURL replaces https://{Subdomain}.zendesk.com entirely (a host
-	// mapped domain, the emulator); one of the two is required.
+	// mapped domain, the emulator); one of the two is required. With
+	// BaseURL, Subdomain only names the account (Identity.OrgID) and
+	// defaults to the first label of BaseURL's host (or its IP address).
 	Subdomain string
 	BaseURL   string
 	// ClientID is the unique identifier of the OAuth client (kind
@@ -100,7 +103,10 @@ func (c *Config) validate() error {
 	}
 	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
 	if c.Subdomain == "" {
-		c.Subdomain = strings.Split(u.Hostname(), ".")[0]
+		c.Subdomain = u.Hostname() // an IP address (the emulator) stays whole
+		if net.ParseIP(c.Subdomain) == nil {
+			c.Subdomain = strings.Split(c.Subdomain, ".")[0]
+		}
 	}
 	if c.ClientID == "" {
 		return fmt.Errorf("zendesk: %w: no client id", ErrConfig)

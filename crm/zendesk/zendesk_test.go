@@ -24,6 +24,10 @@ func TestNewRejectsIncompleteConfig(t *testing.T) {
 	if c, err := zendesk.New(good); err != nil || c.AuthorizeURL() != "https://acme.zendesk.com/oauth/authorizations/new" {
 		t.Fatalf("good config: %v", err)
 	}
+	mapped := zendesk.Config{BaseURL: "https://support.acme.com/", ClientID: "c", Keyring: kr}
+	if c, err := zendesk.New(mapped); err != nil || c.AuthorizeURL() != "https://support.acme.com/oauth/authorizations/new" {
+		t.Fatalf("host-mapped config: %v", err)
+	}
 	for name, mod := range map[string]func(*zendesk.Config){
 		"no subdomain":      func(c *zendesk.Config) { c.Subdomain = "" },
 		"bad subdomain":     func(c *zendesk.Config) { c.Subdomain = "acme.zendesk.com/x" },
@@ -51,7 +55,7 @@ func TestSignInKeepsTokensInTheKeyringAndShowsTheUser(t *testing.T) {
 	if want := f.emu.AgentID("u0001"); id.UserID == "" || id.UserID != itoa(want) {
 		t.Fatalf("identity %+v, want user %d", id, want)
 	}
-	if id.Display != "Agent One" || id.Username != "agent1@emu.test" || id.OrgID != "127" {
+	if id.Display != "Agent One" || id.Username != "agent1@emu.test" || id.OrgID != "127.0.0.1" {
 		t.Fatalf("identity %+v", id)
 	}
 	for _, k := range []secrets.Kind{secrets.KindRefreshToken, secrets.KindAccessToken} {
