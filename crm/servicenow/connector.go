@@ -116,7 +116,9 @@ func (c *Connector) SignIn(ctx context.Context, agentID string, opts crm.SignInO
 		return nil, fmt.Errorf("servicenow sign-in: %w", err)
 	}
 	if err := s.loadIdentity(ctx); err != nil {
-		return nil, err
+		// Without the user's sys_id no call can be attributed: the sign-in
+		// failed, and its tokens do not stay on the PC.
+		return nil, errors.Join(err, s.tok.Clear())
 	}
 	c.mu.Lock()
 	c.sessions[agentID] = s

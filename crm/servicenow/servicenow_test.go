@@ -207,6 +207,19 @@ func TestSignInCancelledAndWrongClient(t *testing.T) {
 	}
 }
 
+func TestSignInIdentityUnreadable(t *testing.T) {
+	f := newFixture(t, servicenowemu.Config{}, nil)
+	f.emu.AddFault(emukit.Fault{Match: emukit.Match{Method: http.MethodGet, Path: "/api/now/v2/table/sys_user"},
+		Status: http.StatusForbidden, Code: "User Not Authorized", Message: "ACL denies read"})
+	_, err := f.conn.SignIn(ctx(t), "alice", crm.SignInOptions{Timeout: 20 * time.Second})
+	if crm.KindOf(err) != crm.KindPermanent || !strings.Contains(crm.MessageOf(err), "ACL denies read") {
+		t.Fatalf("sign-in without a readable identity: %v", err)
+	}
+	if f.keyring.Len() != 0 {
+		t.Fatal("the failed sign-in left tokens in the keyring")
+	}
+}
+
 func TestClientSecretFromKeyring(t *testing.T) {
 	f := newFixture(t, servicenowemu.Config{ClientSecret: "it-provisioned-secret"}, nil)
 	_, err := f.conn.SignIn(ctx(t), "alice", crm.SignInOptions{Timeout: 20 * time.Second})
