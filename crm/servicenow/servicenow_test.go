@@ -394,6 +394,34 @@ func TestLookupVerifiesUnfilteredRows(t *testing.T) {
 	}
 }
 
+func TestLookupSeveralTables(t *testing.T) {
+	f := newFixture(t, servicenowemu.Config{}, func(c *servicenow.Config) {
+		c.LookupTables = []servicenow.LookupTable{
+			{Table: "customer_contact", PhoneFields: []string{"phone", "mobile_phone"}},
+			{Table: "sys_user", PhoneFields: []string{"phone", "mobile_phone"}},
+			{Table: "customer_account", PhoneFields: []string{"phone"}, Filter: "-", SearchFields: []string{"name"}},
+		}
+	})
+	ana := f.emu.SeedContact(servicenowemu.Record{"name": "Ana Diaz", "phone": "4155551212"})
+	// The same person seen through sys_user, which customer_contact extends.
+	f.emu.Seed(servicenowemu.TableUser, servicenowemu.Record{"sys_id": ana, "name": "Ana Diaz", "phone": "4155551212"})
+	acct := f.emu.Seed(servicenowemu.TableCustomerAccount, servicenowemu.Record{"name": "Acme", "phone": "+14155551212"})
+	s := f.signIn(t, "alice")
+	recs, err := s.LookupPhone(ctx(t), phone(t, "+14155551212"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != 2 || recs[0].ID != ana || recs[0].Type != "customer_contact" || recs[1].ID != acct || recs[1].Type != "customer_account" {
+		t.Fatalf("several matches %+v: want the contact once (from the first table), then the account", recs)
+	}
+	if want := f.emu.URL() + "/nav_to.do?uri=" + url.QueryEscape("customer_account.do?sys_id="+acct); recs[1].URL != want {
+		t.Fatalf("account url %q", recs[1].URL)
+	}
+	if q := journal(f.emu, http.MethodGet, "/api/now/v2/table/sys_user"); len(q) != 2 { // identity, lookup
+		t.Fatalf("sys_user requests %d", len(q))
+	}
+}
+
 func TestSearch(t *testing.T) {
 	f := newFixture(t, servicenowemu.Config{}, nil)
 	ana := f.emu.SeedContact(servicenowemu.Record{"name": "Ana Diaz", "email": "ana@example.com", "phone": "+14155551212"})

@@ -217,7 +217,8 @@ func (s *session) list(ctx context.Context, table string, q url.Values) ([]snRec
 // MatchSuffix digits), limited to LookupLimit rows, and every row is
 // verified client-side, because the instance silently ignores query
 // parts on fields it does not have and returns unfiltered rows. Exact
-// E.164 matches come first.
+// E.164 matches come first; a person found in two tables (customer_contact
+// extends sys_user) is reported once, from the first table configured.
 func (s *session) LookupPhone(ctx context.Context, p crm.Phone) ([]domain.CRMRecord, error) {
 	if p.E164 == "" || len(p.National) < 4 {
 		return nil, crm.ErrInvalidNumber
@@ -265,8 +266,14 @@ func (s *session) LookupPhone(ctx context.Context, p crm.Phone) ([]domain.CRMRec
 	}
 	slices.SortStableFunc(hits, func(a, b scored) int { return b.score - a.score })
 	out := make([]domain.CRMRecord, 0, len(hits))
+	seen := map[string]bool{}
 	for _, h := range hits {
-		out = append(out, h.rec)
+		// customer_contact extends sys_user: one person can come back from
+		// both tables; the first table configured wins.
+		if !seen[h.rec.ID] {
+			seen[h.rec.ID] = true
+			out = append(out, h.rec)
+		}
 	}
 	return out, nil
 }
@@ -315,7 +322,7 @@ func (s *session) Search(ctx context.Context, text string, limit int) ([]domain.
 			return nil, err
 		}
 		for _, r := range rows {
-			if r.str("sys_id") != "" {
+			if id := r.str("sys_id"); id != "" && !slices.ContainsFunc(out, func(x domain.CRMRecord) bool { return x.ID == id }) {
 				out = append(out, s.toRecord(t, r))
 			}
 		}

@@ -269,11 +269,8 @@ func (s *Server) Delete(table, sysID string) {
 func (s *Server) Records(table string) []Record {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if table == TableUser {
-		return s.usersLocked()
-	}
-	out := make([]Record, 0, len(s.tables[table]))
-	for _, r := range s.tables[table] {
+	var out []Record
+	for _, r := range s.rowsLocked(table) {
 		out = append(out, copyRecord(r))
 	}
 	return out
@@ -462,7 +459,9 @@ func (s *Server) vars(u *emukit.User) map[string]string {
 
 func (s *Server) rowsLocked(table string) []Record {
 	if table == TableUser {
-		return s.usersLocked()
+		// The emulator's users, then seeded rows (people who only exist
+		// as users, or the sys_user side of a customer_contact).
+		return append(s.usersLocked(), s.tables[table]...)
 	}
 	return s.tables[table]
 }
