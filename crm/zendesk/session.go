@@ -192,6 +192,9 @@ func apiError(status int, hdr http.Header, body []byte, write bool) *crm.Error {
 		msg = strings.TrimSpace(msg + ": " + strings.Join(details, "; "))
 	}
 	e := crm.StatusError(Name, status, hdr, write, code, msg)
+	if e.Message == "" {
+		e.Message = "http status " + strconv.Itoa(status)
+	}
 	e.Fields = fields
 	switch {
 	case status == http.StatusConflict:
