@@ -78,6 +78,11 @@ func recordingURL(recs []string) string {
 // owner ownerID (without the call-key property). It is exported for tests
 // and for the admin's preview of the mapping.
 func (c *Connector) CallProperties(log domain.CallLog, ownerID string) map[string]string {
+	return callProperties(log, ownerID, c.disps)
+}
+
+// callProperties maps log with disps (lower-case outcome -> GUID).
+func callProperties(log domain.CallLog, ownerID string, disps map[string]string) map[string]string {
 	status := callStatus(log)
 	dir, verb := "INBOUND", "Inbound call from "
 	switch {
@@ -116,15 +121,15 @@ func (c *Connector) CallProperties(log domain.CallLog, ownerID string) map[strin
 		}
 	}
 	outcome := strings.TrimSpace(log.Outcome)
-	guid := c.disps[strings.ToLower(outcome)]
+	guid := disps[strings.ToLower(outcome)]
 	if outcome == "" {
 		switch status {
 		case "COMPLETED":
-			guid = c.disps["connected"]
+			guid = disps["connected"]
 		case "BUSY":
-			guid = c.disps["busy"]
+			guid = disps["busy"]
 		case "NO_ANSWER":
-			guid = c.disps["no answer"]
+			guid = disps["no answer"]
 		}
 	}
 	if guid != "" {
@@ -132,7 +137,7 @@ func (c *Connector) CallProperties(log domain.CallLog, ownerID string) map[strin
 	}
 	body := log.Notes
 	var footer []string
-	if outcome != "" && c.disps[strings.ToLower(outcome)] == "" {
+	if outcome != "" && disps[strings.ToLower(outcome)] == "" {
 		footer = append(footer, "Outcome: "+outcome)
 	}
 	if log.Queue != "" {
@@ -297,7 +302,7 @@ func itemError(e batchError) *crm.Error {
 // results. An error means the whole request failed.
 func (s *Session) upsert(ctx context.Context, items []crm.LogItem, idx []int, results []crm.LogResult) error {
 	prop := s.c.cfg.CallKeyProperty
-	owner := s.OwnerID()
+	owner, disps := s.OwnerID(), s.dispositions()
 	type input struct {
 		IDProperty string            `json:"idProperty"`
 		ID         string            `json:"id"`
@@ -307,7 +312,7 @@ func (s *Session) upsert(ctx context.Context, items []crm.LogItem, idx []int, re
 		Inputs []input `json:"inputs"`
 	}{}
 	for _, i := range idx {
-		p := s.c.CallProperties(items[i].Log, owner)
+		p := callProperties(items[i].Log, owner, disps)
 		p[prop] = items[i].Key
 		req.Inputs = append(req.Inputs, input{IDProperty: prop, ID: items[i].Key, Properties: p})
 	}

@@ -33,15 +33,23 @@ func New(cfg Config) (*Connector, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	disps := map[string]string{}
-	for k, v := range DefaultDispositions {
-		disps[k] = v
-	}
-	for k, v := range cfg.Dispositions {
-		disps[strings.ToLower(strings.TrimSpace(k))] = strings.TrimSpace(v)
-	}
+	disps := mergeDispositions(DefaultDispositions, nil, cfg.Dispositions)
 	cfg.Logger = cfg.Logger.With("component", "crm", "crm", Name)
 	return &Connector{cfg: cfg, norm: crm.NewNormalizer(cfg.Region), disps: disps, sessions: map[string]*Session{}}, nil
+}
+
+// mergeDispositions builds the outcome map: HubSpot's defaults, then the
+// portal's own outcomes by label, then the admin's configured ones.
+func mergeDispositions(layers ...map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, l := range layers {
+		for k, v := range l {
+			if k, v = strings.ToLower(strings.TrimSpace(k)), strings.TrimSpace(v); k != "" && v != "" {
+				out[k] = v
+			}
+		}
+	}
+	return out
 }
 
 // Name implements crm.Connector.

@@ -22,7 +22,8 @@
 // phone / mobilephone, plus companies by phone, every hit verified again
 // with crm.Normalizer.Match and ranked exact E.164 first.
 //
-// Logging: calls engagements through POST
+// Logging: calls engagements (outcomes mapped by name to the portal's call
+// outcome GUIDs, read at sign-in) through POST
 // /crm/v3/objects/calls/batch/upsert on the admin's unique call property
 // (default cti_call_id, hasUniqueValue), 100 a request, so a replay can
 // never create a second call; a log that may already exist is read first

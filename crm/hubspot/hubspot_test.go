@@ -782,3 +782,36 @@ func TestOddAnswersNeverPanic(t *testing.T) {
 		}
 	}
 }
+
+// TestPortalOutcomes maps the portal's custom call outcomes by label, read
+// at sign-in; when they cannot be read the defaults still apply.
+func TestPortalOutcomes(t *testing.T) {
+	f := newFixture(t, hubspotemu.Config{}, nil)
+	const demo = "5e0c8a4e-1f7b-4c8e-9a57-0d5b8f3c0a11"
+	f.emu.AddDisposition(demo, "Demo booked")
+	s := f.signIn(t)
+	l := callLog("po-1")
+	l.Outcome = "demo BOOKED"
+	if res, err := s.LogCalls(ctx(t), []crm.LogItem{item(l)}); err != nil || res[0].Err != nil {
+		t.Fatal(err, res)
+	}
+	if c, _, _ := f.emu.CallByKey("po-1"); c.Properties["hs_call_disposition"] != demo {
+		t.Fatalf("custom outcome: %+v", c.Properties)
+	}
+	f.emu.AddFault(emukit.Fault{Match: emukit.Match{Path: "/calling/v1/dispositions"}, Status: http.StatusForbidden, Code: "MISSING_SCOPES"})
+	s2, err := f.newConn(t).SignIn(ctx(t), agent, crm.SignInOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l = callLog("po-2")
+	l.Outcome = "Demo booked"
+	if res, err := s2.LogCalls(ctx(t), []crm.LogItem{item(l), item(callLog("po-3"))}); err != nil || res[0].Err != nil || res[1].Err != nil {
+		t.Fatal(err, res)
+	}
+	c2, _, _ := f.emu.CallByKey("po-2")
+	c3, _, _ := f.emu.CallByKey("po-3")
+	if _, ok := c2.Properties["hs_call_disposition"]; ok || !strings.Contains(c2.Properties["hs_call_body"], "Outcome: Demo booked") ||
+		c3.Properties["hs_call_disposition"] != "f240bbac-87c9-4f6e-bf70-924b57d47db7" {
+		t.Fatalf("without the portal's list: %+v / %+v", c2.Properties, c3.Properties)
+	}
+}

@@ -39,6 +39,7 @@ type Session struct {
 	ownerID  string
 	portalID string
 	uiDomain string
+	disps    map[string]string // lower-case outcome -> GUID, with the portal's outcomes
 }
 
 var _ crm.Session = (*Session)(nil)
@@ -263,7 +264,9 @@ func (s *Session) setup(ctx context.Context, email string, check bool) error {
 			return err
 		}
 	}
+	portal := s.portalDispositions(ctx)
 	s.mu.Lock()
+	s.disps = mergeDispositions(DefaultDispositions, portal, s.c.cfg.Dispositions)
 	s.portalID, s.uiDomain, s.ownerID = acct.PortalID.String(), acct.UIDomain, owner.ID
 	s.ident = crm.Identity{UserID: userID, OrgID: acct.PortalID.String(), Username: owner.Email,
 		Display: strings.TrimSpace(owner.FirstName + " " + owner.LastName)}
@@ -272,6 +275,43 @@ func (s *Session) setup(ctx context.Context, email string, check bool) error {
 	}
 	s.mu.Unlock()
 	return nil
+}
+
+// dispositions returns the session's outcome map.
+func (s *Session) dispositions() map[string]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.disps == nil {
+		return s.c.disps
+	}
+	return s.disps
+}
+
+// portalDispositions reads the portal's call outcomes (label -> GUID),
+// custom ones included; nil with a warning when they cannot be read (the
+// defaults and the configured map still apply).
+func (s *Session) portalDispositions(ctx context.Context) map[string]string {
+	body, _, err := s.do(ctx, http.MethodGet, "/calling/v1/dispositions", nil, nil, false)
+	if err != nil {
+		s.c.cfg.Logger.Warn("call outcomes not read; using the defaults", "err", err)
+		return nil
+	}
+	var list []struct {
+		ID      string `json:"id"`
+		Label   string `json:"label"`
+		Deleted bool   `json:"deleted"`
+	}
+	if err := json.Unmarshal(body, &list); err != nil {
+		s.c.cfg.Logger.Warn("call outcomes unreadable; using the defaults", "err", err)
+		return nil
+	}
+	out := map[string]string{}
+	for _, d := range list {
+		if !d.Deleted && d.ID != "" && d.Label != "" {
+			out[d.Label] = d.ID
+		}
+	}
+	return out
 }
 
 type introspection struct{ userID, email string }

@@ -24,6 +24,15 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request, body []byte, _ *emu
 		emukit.WriteJSON(w, http.StatusOK, map[string]any{"portalId": s.cfg.PortalID, "timeZone": "US/Eastern",
 			"companyCurrency": "USD", "utcOffset": "-05:00", "uiDomain": s.cfg.UIDomain, "dataHostingLocation": "na1"})
 		return http.StatusOK
+	case get && p == "/calling/v1/dispositions":
+		s.mu.Lock()
+		list := []map[string]any{}
+		for _, id := range slices.Sorted(maps.Keys(s.dispositions)) {
+			list = append(list, map[string]any{"id": id, "label": s.dispositions[id], "deleted": false})
+		}
+		s.mu.Unlock()
+		emukit.WriteJSON(w, http.StatusOK, list)
+		return http.StatusOK
 	case get && p == "/crm/v3/owners":
 		return s.ownersAPI(w, r.URL.Query())
 	case get && strings.HasPrefix(p, "/crm/v3/properties/calls/"):

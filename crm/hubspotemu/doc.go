@@ -9,7 +9,8 @@
 //     /oauth/v1/refresh-tokens/{token}; private-app (portal) tokens through
 //     PrivateAppToken.
 //   - GET /account-info/v3/details (portalId, uiDomain), GET
-//     /crm/v3/owners/?email=, GET /crm/v3/properties/calls/{name}.
+//     /crm/v3/owners/?email=, GET /crm/v3/properties/calls/{name}, GET
+//     /calling/v1/dispositions (the defaults plus AddDisposition's).
 //   - POST /crm/v3/objects/{contacts|companies}/search with filterGroups
 //     (at most 5, filters AND'ed inside a group, groups OR'ed; EQ, NEQ, IN,
 //     HAS_PROPERTY) or a free-text query, and the calculated
