@@ -13,9 +13,11 @@
 // time, so a failure names it), KilledMidDrain (the app process, a
 // re-executed test binary, is killed with SIGKILL three times mid-drain)
 // and AuthRevoked (the agent's sign-in is revoked: the logs wait, and are
-// delivered once the agent signs in again). Each ends by asserting exactly
-// one CRM record per call key and none extra (Harness.Logs) and the store's
-// counts (every log done, none dead).
+// delivered once the agent signs in again), plus DeadLetter (a log the CRM
+// refuses is dead-lettered with its message without blocking the others,
+// and Resend delivers it) when the harness implements Rejecter. Each ends
+// by asserting exactly one CRM record per call key and none extra
+// (Harness.Logs) and the store's counts (every log done, none dead).
 //
 // Bench reports a connector's drain throughput (logs/s, batched and one by
 // one) for make crm-bench:
@@ -44,7 +46,8 @@
 // CRM issues to the killed child are what the parent resumes with. A
 // harness whose emulator counts writes per record also implements
 // WriteCounter, and the suite then fails a replay that wrote a record
-// twice. The suite's own proof that it fails broken connectors is in
+// twice; one whose emulator has validation rules implements Rejecter. The
+// suite's own proof that it fails broken connectors is in
 // crm/salesforce (TestConformanceCatchesBrokenConnectors).
 //
 // It is imported by tests only, never by the app. It imports crm,

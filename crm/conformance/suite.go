@@ -38,6 +38,20 @@ type WriteCounter interface {
 	Writes() map[string]int
 }
 
+// Rejecter is optionally implemented by a Harness whose emulator can refuse
+// one log's data the way the CRM's validation does (a permanent error).
+// Run then adds the DeadLetter subtest: the refused log is dead-lettered
+// with the CRM's message without blocking the others, and delivered once
+// by Resend after the rule is lifted.
+type Rejecter interface {
+	// Reject makes the CRM refuse every write of log, whose call key
+	// (crm.LogItem.Key) is key, with its validation error until AcceptAll
+	// (match whichever of the two the emulator sees in the record).
+	Reject(key string, log domain.CallLog)
+	// AcceptAll lifts every Reject (the admin fixed the rule).
+	AcceptAll()
+}
+
 // Run runs the exactly-once suite on h: the subtests OfflineBacklog,
 // EachFault (one subtest per Fault), KilledMidDrain and AuthRevoked. A
 // failure names the subtest and, in EachFault, the fault.
@@ -55,6 +69,11 @@ func Run(t *testing.T, h Harness, opts ...Option) {
 	})
 	t.Run("KilledMidDrain", s.killedMidDrain)
 	t.Run("AuthRevoked", s.authRevoked)
+	if _, ok := h.(Rejecter); ok {
+		t.Run("DeadLetter", s.deadLetter)
+	} else {
+		t.Log("DeadLetter not run: the harness does not implement conformance.Rejecter")
+	}
 }
 
 type suite struct {
@@ -265,6 +284,46 @@ func (s *suite) authRevoked(t *testing.T) {
 	if len(st.SignInNeeded) != 0 {
 		t.Fatalf("still asking for a sign-in after it: %+v", st)
 	}
+}
+
+// deadLetter: a log the CRM refuses is dead-lettered with the CRM's message
+// while the others are delivered; Resend delivers it once the rule is
+// lifted.
+func (s *suite) deadLetter(t *testing.T) {
+	rj := s.h.(Rejecter)
+	n := max(s.c.faultLogs*2, 10)
+	conn, _ := s.start(t, 5*time.Second)
+	db := openStore(t, t.TempDir())
+	all := logs(0, n)
+	bad := all[3]
+	badKey := store.IdempotencyKey(agent, bad.Key, s.h.Target())
+	rj.Reject(badKey, bad)
+	keys := s.enqueue(t, db, all)
+	w := s.worker(db, conn)
+	runWorker(t, w)
+	s.waitDrained(t, db, w)
+	dead, err := w.DeadLetters(agent)
+	if err != nil || len(dead) != 1 || dead[0].CallKey != bad.Key || dead[0].LastError == "" {
+		t.Fatalf("want the refused log dead-lettered with the crm's message: %+v %v", dead, err)
+	}
+	got := s.h.Logs()
+	if got[badKey] != 0 || total(got) != n-1 {
+		t.Fatalf("%d records (%d of the refused log), want the %d others", total(got), got[badKey], n-1)
+	}
+	p, err := db.Profile(agent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := p.Counts(); err != nil || c.Done != n-1 || c.Dead != 1 || c.Queued() != 0 {
+		t.Fatalf("counts %+v %v", c, err)
+	}
+	rj.AcceptAll()
+	if err := w.Resend(agent, dead[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	s.waitDrained(t, db, w)
+	s.assertExactlyOnce(t, keys)
+	assertDone(t, db, n)
 }
 
 // start starts a fresh emulator, builds a connector with an in-memory

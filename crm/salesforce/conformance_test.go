@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callcentre/softphone/agent/domain"
 	"github.com/callcentre/softphone/crm"
 	"github.com/callcentre/softphone/crm/conformance"
 	"github.com/callcentre/softphone/crm/crmtest"
@@ -42,7 +43,10 @@ type sfHarness struct {
 	timeout time.Duration         // of the last Connector
 }
 
-var _ conformance.WriteCounter = (*sfHarness)(nil)
+var (
+	_ conformance.WriteCounter = (*sfHarness)(nil)
+	_ conformance.Rejecter     = (*sfHarness)(nil)
+)
 
 func (h *sfHarness) Target() string { return salesforce.Name }
 
@@ -187,6 +191,14 @@ func (h *sfHarness) Writes() map[string]int {
 	}
 	return out
 }
+
+// Reject adds a validation rule on CallObject, which holds the log's key.
+func (h *sfHarness) Reject(_ string, log domain.CallLog) {
+	h.server().AddValidationRule(sfemu.ValidationRule{Field: "CallObject", Equals: log.Key,
+		Message: "Call Result is required for outbound calls"})
+}
+
+func (h *sfHarness) AcceptAll() { h.server().ClearValidationRules() }
 
 func (h *sfHarness) ChildEnv(tb testing.TB, kr *crmtest.Keyring, agent string) []string {
 	return []string{envURL + "=" + h.server().URL()}
