@@ -153,6 +153,7 @@ func TestExchangeErrors(t *testing.T) {
 		t.Fatal("the refresh token leaked into an error")
 	}
 	_ = s.Stop()
+	ep.Client = &http.Client{Transport: &http.Transport{}} // no pooled connection to the stopped server
 	if _, err = ep.Exchange(ctx(t), url.Values{}); crm.KindOf(err) != crm.KindOffline {
 		t.Fatalf("offline: %v", err)
 	}
@@ -216,5 +217,40 @@ func TestTokensRotationSingleFlightAndRevocation(t *testing.T) {
 	}
 	if _, _, err := tk2.Fresh(ctx(t)); !errors.Is(err, crm.ErrSignInRequired) {
 		t.Fatalf("fresh after revocation: %v", err)
+	}
+}
+
+// failingAccess is a keyring whose access-token writes fail.
+type failingAccess struct{ *crmtest.Keyring }
+
+func (f failingAccess) Set(agent, account string, kind secrets.Kind, v string) error {
+	if kind == secrets.KindAccessToken {
+		return errors.New("keyring locked")
+	}
+	return f.Keyring.Set(agent, account, kind, v)
+}
+
+// TestRotatedRefreshTokenSurvivesAFailedAccessWrite: the provider rotated
+// the refresh token and the keyring then refused the access token; the
+// next refresh must use the new refresh token, not the dead old one.
+func TestRotatedRefreshTokenSurvivesAFailedAccessWrite(t *testing.T) {
+	s := idp(t, emukit.Config{RotateRefresh: true})
+	kr := crmtest.NewKeyring()
+	ep := oauth.Endpoint{CRM: "test", URL: s.URL() + "/token"}
+	refresh := func(ctx context.Context, rt string) (oauth.Token, error) {
+		return ep.Exchange(ctx, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "client_id": {"client-1"}})
+	}
+	at, rt := s.IssueTokens(s.Users()[0].ID)
+	tk := oauth.NewTokens(failingAccess{kr}, "test", "alice", refresh)
+	if err := tk.Set(oauth.Token{Access: at, Refresh: rt}); err == nil {
+		t.Fatal("the failing keyring was not reported")
+	}
+	_, gen := tk.Access()
+	if err := tk.Refresh(ctx(t), gen); err == nil {
+		t.Fatal("the failing keyring was not reported")
+	}
+	_, gen = tk.Access()
+	if err := tk.Refresh(ctx(t), gen); errors.Is(err, crm.ErrSignInRequired) {
+		t.Fatalf("the rotated refresh token was lost: %v", err)
 	}
 }

@@ -54,6 +54,12 @@ func (t *Tokens) Set(tok Token) error {
 		if err := t.kr.Set(t.agent, t.account, secrets.KindRefreshToken, rt); err != nil {
 			return fmt.Errorf("keep refresh token: %w", err)
 		}
+		// The provider may have killed the old refresh token (rotation):
+		// from here on only the new one is any use, even if keeping the
+		// access token fails below.
+		t.mu.Lock()
+		t.rt = rt
+		t.mu.Unlock()
 	}
 	if err := t.kr.Set(t.agent, t.account, secrets.KindAccessToken, tok.Access); err != nil {
 		return fmt.Errorf("keep access token: %w", err)
