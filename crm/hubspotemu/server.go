@@ -247,7 +247,8 @@ func (s *Server) AddContact(props map[string]string) string { return s.add("cont
 // AddCompany seeds a company (name, domain, phone ...) and returns its id.
 func (s *Server) AddCompany(props map[string]string) string { return s.add("companies", props) }
 
-// Delete archives a contact or company ("contacts", "companies").
+// Delete removes a contact or company ("contacts", "companies"), as when
+// it is deleted or merged in HubSpot.
 func (s *Server) Delete(typ, id string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
