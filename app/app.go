@@ -14,8 +14,12 @@ import (
 	"github.com/callcentre/softphone/crm"
 	"github.com/callcentre/softphone/crm/local"
 	"github.com/callcentre/softphone/crm/outbox"
+	"github.com/callcentre/softphone/crm/dynamics"
+	"github.com/callcentre/softphone/crm/hubspot"
 	"github.com/callcentre/softphone/crm/salesforce"
+	"github.com/callcentre/softphone/crm/servicenow"
 	"github.com/callcentre/softphone/crm/webhook"
+	"github.com/callcentre/softphone/crm/zendesk"
 	"github.com/callcentre/softphone/desktop"
 	"github.com/callcentre/softphone/secrets"
 	"github.com/callcentre/softphone/sip"
@@ -84,8 +88,17 @@ type Config struct {
 	// here (ErrSecretInConfig). Call logs go through the outbox like
 	// Salesforce's, caller lookup through LookupURL with the store's
 	// contact cache as fallback; the webhook has no interactive sign-in.
-	// Setting both Salesforce and Webhook is ErrTwoCRMs.
+	// Setting more than one external CRM is ErrTwoCRMs.
 	Webhook *webhook.Config
+	// HubSpot, Dynamics, ServiceNow and Zendesk configure the other CRM
+	// connectors (crm/hubspot, crm/dynamics, crm/servicenow, crm/zendesk)
+	// like Salesforce: Keyring defaults to Secrets, Logger to Logger,
+	// Region to Region. Each signs agents in the way its CRM supports
+	// (App.SignInCRM) and logs through the outbox.
+	HubSpot    *hubspot.Config
+	Dynamics   *dynamics.Config
+	ServiceNow *servicenow.Config
+	Zendesk    *zendesk.Config
 	// OnScreenPop shows the local CRM's in-app screen pops (the UI hands
 	// them to fyne.Do; it runs on its own goroutine). nil: the local CRM
 	// refuses pops and the core shows a notice. Never opens a browser.

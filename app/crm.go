@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -12,8 +13,12 @@ import (
 	"github.com/callcentre/softphone/crm"
 	"github.com/callcentre/softphone/crm/local"
 	"github.com/callcentre/softphone/crm/outbox"
+	"github.com/callcentre/softphone/crm/dynamics"
+	"github.com/callcentre/softphone/crm/hubspot"
 	"github.com/callcentre/softphone/crm/salesforce"
+	"github.com/callcentre/softphone/crm/servicenow"
 	"github.com/callcentre/softphone/crm/webhook"
+	"github.com/callcentre/softphone/crm/zendesk"
 	"github.com/callcentre/softphone/secrets"
 	"github.com/callcentre/softphone/sip/demopbx"
 )
@@ -70,23 +75,53 @@ type crmWiring struct {
 // Directory and outbox worker.
 func (a *App) buildCRM(cfg Config) (crmWiring, error) {
 	var conn crm.Connector
-	switch {
-	case cfg.Salesforce != nil && cfg.Webhook != nil:
+	n := 0
+	for _, set := range []bool{cfg.Salesforce != nil, cfg.Webhook != nil, cfg.HubSpot != nil, cfg.Dynamics != nil,
+		cfg.ServiceNow != nil, cfg.Zendesk != nil} {
+		if set {
+			n++
+		}
+	}
+	if n > 1 {
 		return crmWiring{}, ErrTwoCRMs
+	}
+	var err error
+	switch {
 	case cfg.Salesforce != nil:
-		sf, err := a.buildSalesforce(cfg)
-		if err != nil {
-			return crmWiring{}, err
+		var sf *salesforce.Connector
+		if sf, err = a.buildSalesforce(cfg); err == nil {
+			a.Salesforce, conn = sf, sf
 		}
-		a.Salesforce, conn = sf, sf
 	case cfg.Webhook != nil:
-		wh, err := a.buildWebhook(cfg)
-		if err != nil {
-			return crmWiring{}, err
+		var wh *webhook.Connector
+		if wh, err = a.buildWebhook(cfg); err == nil {
+			a.Webhook, conn = wh, wh
 		}
-		a.Webhook, conn = wh, wh
+	case cfg.HubSpot != nil:
+		c := *cfg.HubSpot
+		if err = a.connectorDeps(cfg, "hubspot", &c.Keyring, &c.Logger, &c.Region); err == nil {
+			conn, err = hubspot.New(c)
+		}
+	case cfg.Dynamics != nil:
+		c := *cfg.Dynamics
+		if err = a.connectorDeps(cfg, "dynamics", &c.Keyring, &c.Logger, &c.Region); err == nil {
+			conn, err = dynamics.New(c)
+		}
+	case cfg.ServiceNow != nil:
+		c := *cfg.ServiceNow
+		if err = a.connectorDeps(cfg, "servicenow", &c.Keyring, &c.Logger, &c.Region); err == nil {
+			conn, err = servicenow.New(c)
+		}
+	case cfg.Zendesk != nil:
+		c := *cfg.Zendesk
+		if err = a.connectorDeps(cfg, "zendesk", &c.Keyring, &c.Logger, &c.Region); err == nil {
+			conn, err = zendesk.New(c)
+		}
 	default:
 		return a.buildLocal()
+	}
+	if err != nil {
+		return crmWiring{}, err
 	}
 	a.Connector = conn
 	dopts := []crm.DirectoryOption{crm.WithDirectoryLogger(a.log)}
@@ -125,19 +160,28 @@ func (a *App) buildLocal() (crmWiring, error) {
 	return crmWiring{directory: d}, nil
 }
 
+// connectorDeps fills a connector configuration's keyring (the OS
+// keyring), logger and region from the app's where they are unset.
+func (a *App) connectorDeps(cfg Config, name string, kr *crm.Keyring, log **slog.Logger, region *string) error {
+	if *kr == nil {
+		if cfg.Secrets == nil {
+			return fmt.Errorf("%s: %w", name, ErrNoKeyring)
+		}
+		*kr = cfg.Secrets
+	}
+	if *log == nil {
+		*log = a.log
+	}
+	if *region == "" {
+		*region = cfg.Region
+	}
+	return nil
+}
+
 func (a *App) buildSalesforce(cfg Config) (*salesforce.Connector, error) {
 	sc := *cfg.Salesforce
-	if sc.Keyring == nil {
-		if cfg.Secrets == nil {
-			return nil, fmt.Errorf("salesforce: %w", ErrNoKeyring)
-		}
-		sc.Keyring = cfg.Secrets
-	}
-	if sc.Logger == nil {
-		sc.Logger = a.log
-	}
-	if sc.Region == "" {
-		sc.Region = cfg.Region
+	if err := a.connectorDeps(cfg, "salesforce", &sc.Keyring, &sc.Logger, &sc.Region); err != nil {
+		return nil, err
 	}
 	return salesforce.New(sc)
 }

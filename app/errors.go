@@ -11,9 +11,9 @@ var (
 	// to keep its tokens or secrets in (Config.Secrets, or for Salesforce
 	// Salesforce.Keyring).
 	ErrNoKeyring = errors.New("a crm account needs the os keyring")
-	// ErrTwoCRMs means both Salesforce and the webhook are configured;
+	// ErrTwoCRMs means more than one external CRM is configured;
 	// an install logs to one external CRM.
-	ErrTwoCRMs = errors.New("configure one external crm: salesforce or the webhook, not both")
+	ErrTwoCRMs = errors.New("configure one external crm, not several")
 	// ErrSecretInConfig means Config.Webhook carries its signing secret
 	// or bearer token; those come only from the OS keyring
 	// (SetWebhookSecrets).

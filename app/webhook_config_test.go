@@ -6,8 +6,12 @@ import (
 	"testing"
 
 	"github.com/callcentre/softphone/crm/crmtest"
+	"github.com/callcentre/softphone/crm/dynamics"
+	"github.com/callcentre/softphone/crm/hubspot"
 	"github.com/callcentre/softphone/crm/salesforce"
+	"github.com/callcentre/softphone/crm/servicenow"
 	"github.com/callcentre/softphone/crm/webhook"
+	"github.com/callcentre/softphone/crm/zendesk"
 	"github.com/callcentre/softphone/secrets"
 )
 
@@ -32,6 +36,11 @@ func TestWebhookConfigErrors(t *testing.T) {
 			c.Webhook, c.Secrets = &h, secrets.New()
 		}, ErrSecretInConfig},
 		{"two crms", func(c *Config) { c.Webhook, c.Salesforce = &hook, &salesforce.Config{} }, ErrTwoCRMs},
+		{"two other crms", func(c *Config) { c.HubSpot, c.Zendesk = &hubspot.Config{}, &zendesk.Config{} }, ErrTwoCRMs},
+		{"dynamics without keyring", func(c *Config) { c.Dynamics = &dynamics.Config{OrgURL: "https://x.crm.dynamics.com", ClientID: "c"} }, ErrNoKeyring},
+		{"servicenow without client id", func(c *Config) {
+			c.ServiceNow, c.Secrets = &servicenow.Config{InstanceURL: "https://x.service-now.com"}, secrets.New()
+		}, servicenow.ErrConfig},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := Config{DataDir: t.TempDir(), Demo: true, InstanceSocket: "off", ControlAddr: "off", Logger: quietLog()}

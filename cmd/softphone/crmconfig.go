@@ -1,13 +1,22 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
+	"io"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/callcentre/softphone/app"
+	"github.com/callcentre/softphone/crm"
+	"github.com/callcentre/softphone/crm/dynamics"
+	"github.com/callcentre/softphone/crm/hubspot"
 	"github.com/callcentre/softphone/crm/salesforce"
+	"github.com/callcentre/softphone/crm/servicenow"
 	"github.com/callcentre/softphone/crm/webhook"
+	"github.com/callcentre/softphone/crm/zendesk"
+	"github.com/callcentre/softphone/secrets"
 )
 
 // crmConfig is the configuration file's "crm" section: which CRM the desk
@@ -101,6 +110,11 @@ func (c *crmConfig) check() error {
 			return fmt.Errorf("%w: crm: %s needs instance_url", errBadConfig, k)
 		}
 	}
+	if k == "zendesk" && c.CallKeyField != "" {
+		if _, err := strconv.ParseInt(c.CallKeyField, 10, 64); err != nil {
+			return fmt.Errorf("%w: crm: zendesk call_key_field %q is not a ticket field id", errBadConfig, c.CallKeyField)
+		}
+	}
 	return nil
 }
 
@@ -118,6 +132,89 @@ func (c *crmConfig) apply(bc *app.Config, shared bool) error {
 			ExternalIDField: c.CallKeyField, SharedPC: shared}
 	case "webhook":
 		bc.Webhook = &webhook.Config{LogURL: c.LogURL, LookupURL: c.LookupURL}
+	case "hubspot":
+		bc.HubSpot = c.hubspot()
+	case "dynamics":
+		dc := &dynamics.Config{OrgURL: c.InstanceURL, ClientID: c.ClientID, Tenant: c.Tenant, RedirectURL: c.RedirectURL,
+			SharedPC: shared}
+		if c.CallKeyField != "" {
+			dc.Columns = map[string]string{dynamics.ColumnCallKey: c.CallKeyField}
+		}
+		bc.Dynamics = dc
+	case "servicenow":
+		bc.ServiceNow = &servicenow.Config{InstanceURL: c.InstanceURL, ClientID: c.ClientID, RedirectURL: c.RedirectURL,
+			CallKeyField: c.CallKeyField, SharedPC: shared}
+	case "zendesk":
+		zc := &zendesk.Config{BaseURL: c.InstanceURL, ClientID: c.ClientID, RedirectURL: c.RedirectURL}
+		if c.CallKeyField != "" {
+			zc.CallKeyFieldID, _ = strconv.ParseInt(c.CallKeyField, 10, 64) // checked
+		}
+		bc.Zendesk = zc
 	}
+	return nil
+}
+
+// hubspot is the HubSpot configuration: per-agent OAuth when a client id
+// is configured, else the portal token IT provisions.
+func (c *crmConfig) hubspot() *hubspot.Config {
+	hc := &hubspot.Config{APIURL: c.InstanceURL, ClientID: c.ClientID, RedirectURL: c.RedirectURL,
+		CallKeyProperty: c.CallKeyField}
+	if c.ClientID != "" {
+		hc.Auth = hubspot.AuthOAuth
+	}
+	return hc
+}
+
+// setCRMSecret reads the secret IT provisions for the configured CRM from
+// the first line of r and stores it in the OS keyring: HubSpot's portal
+// token (or its OAuth client secret when a client id is configured),
+// ServiceNow's client secret, the webhook's signing secret. The CRMs whose
+// agents sign in through the browser with a public client need none.
+func setCRMSecret(cfg configFile, kr crm.Keyring, r io.Reader, w io.Writer) error {
+	c := cfg.CRM
+	k := c.kind()
+	what := map[string]string{"hubspot": "HubSpot portal token", "servicenow": "ServiceNow client secret",
+		"webhook": "webhook signing secret (at least 16 characters)"}[k]
+	if k == "hubspot" && c.ClientID != "" {
+		what = "HubSpot OAuth client secret"
+	}
+	if what == "" {
+		return fmt.Errorf("%w: crm %q has no secret to store: agents sign in through the browser", errBadConfig, k)
+	}
+	fmt.Fprintf(w, "%s (one line on standard input): ", what)
+	line, err := bufio.NewReader(r).ReadString('\n')
+	if err != nil && err != io.EOF {
+		return fmt.Errorf("read secret: %w", err)
+	}
+	secret := strings.TrimSpace(line)
+	if secret == "" {
+		return errEmptyPassword
+	}
+	switch k {
+	case "hubspot":
+		hc := c.hubspot()
+		hc.Keyring = kr
+		conn, err := hubspot.New(*hc)
+		if err != nil {
+			return err
+		}
+		if hc.Auth == hubspot.AuthOAuth {
+			err = conn.SetClientSecret(secret)
+		} else {
+			err = conn.SetPortalToken("", secret)
+		}
+		if err != nil {
+			return err
+		}
+	case "servicenow":
+		if err := kr.Set(servicenow.DefaultClientSecretAgent, servicenow.Name, secrets.KindClientSecret, secret); err != nil {
+			return fmt.Errorf("store secret: %w", err)
+		}
+	case "webhook":
+		if err := app.SetWebhookSecrets(kr, "", secret, ""); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintln(w, "\nstored in the keyring")
 	return nil
 }

@@ -66,6 +66,7 @@ type options struct {
 	demo        bool
 	control     string
 	setPassword bool
+	setSecret   bool
 	// tokenStdin reads the control API token from standard input's first
 	// line (automation without a keyring); controlToken holds it.
 	tokenStdin   bool
@@ -105,6 +106,7 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 	fs.BoolVar(&o.tokenStdin, "control-token-stdin", false, "read the control API token from the first line of standard input (at least 16 characters) instead of the keyring; for automation")
 	fs.StringVar(&o.provisioning, "provisioning", "", "read IT's provisioning from this JSON file instead of the machine-wide sources (see packaging/README.md)")
 	fs.BoolVar(&o.setPassword, "set-password", false, "read the configured account's SIP password from standard input, store it in the OS keyring and exit")
+	fs.BoolVar(&o.setSecret, "set-crm-secret", false, "read the secret IT provisions for the configured CRM (HubSpot portal token or client secret, ServiceNow client secret, webhook signing secret) from standard input, store it in the OS keyring and exit")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (diagnostics)")
 	showVersion := fs.Bool("version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
@@ -154,7 +156,7 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 		default:
 			return err
 		}
-	} else if !o.setPassword {
+	} else if !o.setPassword && !o.setSecret {
 		// A plain second launch: the running instance stays the one and
 		// raises its window (a -headless one answers with its status).
 		if res, err := desktop.Send(sock, desktop.Request{Verb: desktop.VerbShow}, sendTimeout); err == nil {
@@ -184,6 +186,9 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 	sec := secrets.New(secrets.WithLogger(log))
 	if o.setPassword {
 		return setPassword(cfg, sec, stdin, stdout)
+	}
+	if o.setSecret {
+		return setCRMSecret(cfg, sec, stdin, stdout)
 	}
 	in := bufio.NewReader(stdin)
 	if o.tokenStdin {
