@@ -351,7 +351,7 @@ func (s *Server) public(w http.ResponseWriter, r *http.Request, body []byte) (in
 	p := r.URL.Path
 	switch {
 	case p == "/oauth/2026-03/token/introspect" && r.Method == http.MethodPost:
-		return s.introspect(w, r, body), true
+		return s.introspect(w, body), true
 	case strings.HasPrefix(p, "/oauth/v1/refresh-tokens/") && r.Method == http.MethodDelete:
 		tok := strings.TrimPrefix(p, "/oauth/v1/refresh-tokens/")
 		if !s.Revoke(tok) {
@@ -383,8 +383,7 @@ func (s *Server) public(w http.ResponseWriter, r *http.Request, body []byte) (in
 	return 0, false
 }
 
-func (s *Server) introspect(w http.ResponseWriter, r *http.Request, body []byte) int {
-	_ = r
+func (s *Server) introspect(w http.ResponseWriter, body []byte) int {
 	form := parseForm(body)
 	if form["client_id"] != s.cfg.ClientID || form["client_secret"] != s.cfg.ClientSecret {
 		emukit.WriteJSON(w, http.StatusUnauthorized, map[string]string{"status": "error", "error": "invalid_client",
