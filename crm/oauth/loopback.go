@@ -140,7 +140,15 @@ func (l Loopback) Authorize(ctx context.Context, authorizeURL string, params url
 		once.Do(func() { results <- res })
 	})}
 	go func() { _ = srv.Serve(ln) }()
-	defer func() { _ = srv.Close() }()
+	defer func() {
+		// Let the browser receive the "you can close this tab" page, then
+		// stop listening.
+		sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if srv.Shutdown(sctx) != nil {
+			_ = srv.Close()
+		}
+	}()
 
 	q := url.Values{}
 	for k, v := range params {
