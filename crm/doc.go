@@ -1,14 +1,22 @@
 // Package crm is the softphone's CRM boundary: the provider-neutral
-// Connector and Session contracts every CRM adapter implements (Salesforce
-// in crm/salesforce, the local directory in crm/local, the generic webhook
-// in crm/webhook; HubSpot, Dynamics 365, ServiceNow and Zendesk later), the
-// typed Error whose Kind tells the outbox worker what to do, phone-number
-// normalisation to E.164 (github.com/nyaruka/phonenumbers), and Directory,
-// which implements domain.Directory (caller lookup with an offline cache and
-// screen pops through an injectable URL opener).
+// Connector and Session contracts every CRM adapter implements, the typed
+// Error whose Kind tells the outbox worker what to do, phone-number
+// normalisation to E.164 (github.com/nyaruka/phonenumbers), the shared
+// HTTP classification of the REST connectors (Send, TransportError,
+// StatusError, RetryAfter), and Directory, which implements
+// domain.Directory (caller lookup with an offline cache and screen pops
+// through an injectable URL opener or the CRM's own ServerPopper).
 //
-// Sub-packages: crm/sfemu is the Salesforce REST emulator the tests (and
-// demo mode) run against over real HTTP; crm/outbox is the worker that
+// Connectors: crm/salesforce, crm/hubspot, crm/dynamics (Dynamics 365 /
+// Dataverse), crm/servicenow, crm/zendesk, the generic crm/webhook and the
+// local directory crm/local. crm/oauth is the browser sign-in (PKCE,
+// loopback redirect) and keyring-backed token handling they share.
+//
+// Emulators the tests (and demo setups) run against over real HTTP:
+// crm/sfemu, and crm/hubspotemu, crm/dynamicsemu, crm/servicenowemu and
+// crm/zendeskemu on the common core crm/emukit. crm/conformance is the
+// exactly-once suite every connector passes (offline backlog, every fault
+// kind, SIGKILL mid-drain, revoked sign-in); crm/outbox is the worker that
 // drains the store's durable outbox exactly once per call and target.
 //
 // It imports agent/domain, store (the contact cache) and secrets (only the
