@@ -27,12 +27,14 @@ func TestMain(m *testing.M) { conformance.Main(m, &snHarness{}) }
 // the connector over servicenowemu, through the Table API with the unique
 // call key field.
 func TestConformance(t *testing.T) {
+	t.Parallel() // the two runs mostly wait on fault delays; each has its own emulator
 	conformance.Run(t, &snHarness{}, conformance.WithLogs(200))
 }
 
 // TestConformanceImportSet runs the suite through the Import Set API
 // (ImportSetTable), whose transform coalesces on the call key.
 func TestConformanceImportSet(t *testing.T) {
+	t.Parallel()
 	conformance.Run(t, &snHarness{importSet: stagingTable}, conformance.WithLogs(100), conformance.WithCrashLogs(160))
 }
 
