@@ -210,3 +210,33 @@ func TestErrorsAndRateLimit(t *testing.T) {
 		}
 	}
 }
+
+func TestControlPlaneRecords(t *testing.T) {
+	c := start(t, servicenowemu.Config{})
+	hc := &http.Client{Timeout: 10 * time.Second}
+	resp, err := hc.Post(c.emu.URL()+"/__emu__/records/customer_contact", "application/json", strings.NewReader(`{"name":"Ana","phone":"+14155551212"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("seed: %d", resp.StatusCode)
+	}
+	resp, err = hc.Post(c.emu.URL()+"/__emu__/records/customer_contact", "application/json", strings.NewReader(`{"name":`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("garbage seed: %d", resp.StatusCode)
+	}
+	resp, err = hc.Get(c.emu.URL() + "/__emu__/records/customer_contact")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	var out struct{ Result []map[string]string }
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || len(out.Result) != 1 || out.Result[0]["name"] != "Ana" || out.Result[0]["active"] != "true" {
+		t.Fatalf("records: %+v %v", out, err)
+	}
+}
