@@ -602,9 +602,10 @@ func TestErrorTaxonomy(t *testing.T) {
 		{name: "commit then drop", fault: emukit.Fault{CommitThenDrop: true}, want: crm.KindAmbiguous, wrote: true},
 		{name: "truncated json", fault: emukit.Fault{TruncateBody: true}, want: crm.KindAmbiguous, wrote: true},
 		{name: "drop before commit", fault: emukit.Fault{DropBeforeCommit: true}, want: crm.KindAmbiguous},
-		{name: "slow response", fault: emukit.Fault{Latency: 1500 * time.Millisecond}, want: crm.KindAmbiguous, wrote: true},
+		{name: "slow response", fault: emukit.Fault{Latency: 3 * time.Second}, want: crm.KindAmbiguous, wrote: true},
 	}
-	f := newFixture(t, servicenowemu.Config{}, func(c *servicenow.Config) { c.HTTPClient = &http.Client{Timeout: 700 * time.Millisecond} })
+	// A generous timeout: on a loaded machine only the slow case may hit it.
+	f := newFixture(t, servicenowemu.Config{}, func(c *servicenow.Config) { c.HTTPClient = &http.Client{Timeout: 2 * time.Second} })
 	s := f.signIn(t, "alice")
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
