@@ -114,7 +114,7 @@ var crmCases = []crmCase{
 		u := emu.AddContact(name, number, "")
 		cfg := &zendesk.Config{BaseURL: emu.URL(), ClientID: zendeskemu.DefaultClientID, Keyring: kr,
 			RedirectURL: strings.Replace(redirect(t, "/zendesk/callback"), "localhost", "127.0.0.1", 1),
-			Opener: (&crmtest.Browser{}).Open, HTTPClient: emuClient()}
+			Opener:      (&crmtest.Browser{}).Open, HTTPClient: emuClient()}
 		return func(c *Config) { c.Zendesk = cfg }, strconv.FormatInt(u.ID, 10), func(key string) int { return len(emu.TicketsByExternalID(key)) }
 	}},
 }
