@@ -2,15 +2,9 @@ package salesforce
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"html"
-	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -18,6 +12,7 @@ import (
 	"time"
 
 	"github.com/callcentre/softphone/crm"
+	"github.com/callcentre/softphone/crm/oauth"
 	"github.com/callcentre/softphone/secrets"
 )
 
@@ -70,94 +65,25 @@ type tokenResponse struct {
 	Scope        string `json:"scope"`
 }
 
-func randomString(n int) (string, error) {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		return "", err
-	}
-	return base64.RawURLEncoding.EncodeToString(b), nil
-}
-
 // SignIn implements crm.Connector: the authorization code flow with PKCE
-// through a one-shot loopback listener on 127.0.0.1, in the system
-// browser.
+// through a one-shot loopback listener on 127.0.0.1 (crm/oauth), in the
+// system browser.
 func (c *Connector) SignIn(ctx context.Context, agentID string, opts crm.SignInOptions) (crm.Session, error) {
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultSignInTimeout
 	}
-	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
-	defer cancel()
-	verifier, err := randomString(48)
-	if err != nil {
-		return nil, err
-	}
-	state, err := randomString(24)
-	if err != nil {
-		return nil, err
-	}
-	sum := sha256.Sum256([]byte(verifier))
-	challenge := base64.RawURLEncoding.EncodeToString(sum[:])
-	ru, err := url.Parse(c.cfg.RedirectURL)
-	if err != nil {
-		return nil, fmt.Errorf("salesforce: %w: redirect url: %w", ErrConfig, err)
-	}
-	var lc net.ListenConfig
-	ln, err := lc.Listen(ctx, "tcp", net.JoinHostPort("127.0.0.1", ru.Port()))
-	if err != nil {
-		return nil, fmt.Errorf("salesforce sign-in: listen for the browser redirect: %w", err)
-	}
-	type result struct {
-		code string
-		err  error
-	}
-	results := make(chan result, 1)
-	var once sync.Once
-	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != ru.Path {
-			http.NotFound(w, r)
-			return
-		}
-		q := r.URL.Query()
-		if q.Get("state") != state {
-			http.Error(w, "This sign-in link is not the one the softphone opened.", http.StatusBadRequest)
-			return
-		}
-		res := result{code: q.Get("code")}
-		page := "You are signed in to Salesforce. You can close this tab and return to the softphone."
-		if e := q.Get("error"); e != "" || res.code == "" {
-			res.err = fmt.Errorf("%w: %s: %s", crm.ErrSignInCancelled, e, q.Get("error_description"))
-			page = "Salesforce sign-in failed: " + q.Get("error_description")
-		}
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		_, _ = fmt.Fprintf(w, "<!doctype html><title>Softphone</title><p>%s</p>", html.EscapeString(page))
-		once.Do(func() { results <- res })
-	})}
-	go func() { _ = srv.Serve(ln) }()
-	defer func() { _ = srv.Close() }()
-
-	q := url.Values{
-		"response_type": {"code"}, "client_id": {c.cfg.ClientID}, "redirect_uri": {c.cfg.RedirectURL},
-		"scope": {"api refresh_token"}, "state": {state},
-		"code_challenge": {challenge}, "code_challenge_method": {"S256"},
-	}
+	params := url.Values{"client_id": {c.cfg.ClientID}, "scope": {"api refresh_token"}}
 	if c.cfg.SharedPC || opts.ForceLogin {
-		q.Set("prompt", "login")
+		params.Set("prompt", "login")
 	}
-	if err := c.cfg.Opener(strings.TrimRight(c.cfg.LoginURL, "/") + "/services/oauth2/authorize?" + q.Encode()); err != nil {
-		return nil, fmt.Errorf("salesforce sign-in: %w", err)
-	}
-	var res result
-	select {
-	case res = <-results:
-	case <-ctx.Done():
-		return nil, fmt.Errorf("%w: %w", crm.ErrSignInCancelled, ctx.Err())
-	}
-	if res.err != nil {
-		return nil, res.err
+	lb := oauth.Loopback{CRM: "Salesforce", RedirectURL: c.cfg.RedirectURL, Opener: c.cfg.Opener, Timeout: opts.Timeout}
+	g, err := lb.Authorize(ctx, strings.TrimRight(c.cfg.LoginURL, "/")+"/services/oauth2/authorize", params)
+	if err != nil {
+		return nil, err
 	}
 	tok, err := c.tokenRequest(ctx, c.cfg.LoginURL, url.Values{
-		"grant_type": {"authorization_code"}, "code": {res.code}, "client_id": {c.cfg.ClientID},
-		"redirect_uri": {c.cfg.RedirectURL}, "code_verifier": {verifier},
+		"grant_type": {"authorization_code"}, "code": {g.Code}, "client_id": {c.cfg.ClientID},
+		"redirect_uri": {g.RedirectURI}, "code_verifier": {g.Verifier},
 	})
 	if err != nil {
 		return nil, err
@@ -267,35 +193,7 @@ func (c *Connector) tokenRequest(ctx context.Context, base string, form url.Valu
 }
 
 // send performs one request and reads the body; transport failures are
-// classified (offline when the connection never opened; ambiguous for
-// writes that may have reached the server).
+// classified by crm.TransportError.
 func (c *Connector) send(req *http.Request, write bool) ([]byte, int, http.Header, error) {
-	resp, err := c.cfg.HTTPClient.Do(req)
-	if err != nil {
-		return nil, 0, nil, transportError(err, write)
-	}
-	defer func() { _ = resp.Body.Close() }()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return nil, resp.StatusCode, resp.Header, transportError(err, write)
-	}
-	return body, resp.StatusCode, resp.Header, nil
-}
-
-func transportError(err error, write bool) error {
-	// Keep the URL out of the message: a lookup's query holds the number.
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = fmt.Errorf("%s: %w", ue.Op, ue.Err)
-	}
-	kind, msg := crm.KindTransient, "network error"
-	var op *net.OpError
-	var dns *net.DNSError
-	switch {
-	case errors.As(err, &op) && op.Op == "dial", errors.As(err, &dns):
-		kind, msg = crm.KindOffline, "Salesforce cannot be reached"
-	case write:
-		kind, msg = crm.KindAmbiguous, "no answer after the request was sent; it will be checked before any retry"
-	}
-	return &crm.Error{CRM: Name, Kind: kind, Message: msg, Err: err}
+	return crm.Send(c.cfg.HTTPClient, Name, req, write)
 }
