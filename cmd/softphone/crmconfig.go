@@ -122,6 +122,9 @@ func (c *crmConfig) check() error {
 // the local directory). shared is the PC's hot-desk policy: it forces a
 // fresh login at the CRM's identity provider.
 func (c *crmConfig) apply(bc *app.Config, shared bool) error {
+	if c == nil {
+		return nil // no crm section: the local directory
+	}
 	if err := c.check(); err != nil {
 		return err
 	}

@@ -81,6 +81,19 @@ func TestCRMSectionBuildsEachConnector(t *testing.T) {
 	}
 }
 
+// TestNoCRMSection: a file without a crm section (and demo mode without a
+// file) keeps the local directory.
+func TestNoCRMSection(t *testing.T) {
+	var none *crmConfig
+	bc := app.Config{}
+	if err := none.apply(&bc, true); err != nil || bc.Salesforce != nil || bc.HubSpot != nil || bc.Webhook != nil {
+		t.Fatalf("no crm section: %v %+v", err, bc)
+	}
+	if err := setCRMSecret(configFile{}, crmtest.NewKeyring(), strings.NewReader("x\n"), io.Discard); !errors.Is(err, errBadConfig) {
+		t.Fatalf("secret without a crm: %v", err)
+	}
+}
+
 // TestSetCRMSecret stores what IT provisions where each connector reads
 // it, and refuses CRMs that have nothing to store.
 func TestSetCRMSecret(t *testing.T) {

@@ -216,6 +216,7 @@ func TestEndToEndBinary(t *testing.T) {
 	select {
 	case addr = <-addrCh:
 	case err := <-exited:
+		exited <- err // for the cleanup
 		t.Fatalf("the app ended: %v\n%s", err, stderrNow())
 	case <-time.After(60 * time.Second):
 		t.Fatalf("no control api address within 60 s:\n%s", stderrNow())
@@ -316,13 +317,13 @@ func TestEndToEndBinary(t *testing.T) {
 	}
 	select {
 	case err := <-exited:
+		exited <- err // for the cleanup
 		if err != nil {
 			t.Fatalf("exit after SIGTERM: %v\n%s", err, stderrNow())
 		}
 	case <-time.After(60 * time.Second):
 		t.Fatal("no exit within 60 s of SIGTERM")
 	}
-	exited <- nil // for the cleanup
 	if out := stderrNow(); strings.Contains(out, "WARNING: DATA RACE") || strings.Contains(out, "panic:") {
 		t.Fatalf("race or panic:\n%s", out)
 	}

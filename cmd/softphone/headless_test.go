@@ -140,13 +140,13 @@ func TestHeadlessDemoAndSecondLaunch(t *testing.T) {
 	}
 	select {
 	case err := <-exited:
+		exited <- err // for the cleanup
 		if err != nil {
 			t.Fatalf("exit after SIGTERM: %v\n%s", err, stderrOf(&mu, &stderr))
 		}
 	case <-time.After(60 * time.Second):
 		t.Fatal("no exit within 60 s of SIGTERM")
 	}
-	exited <- nil // for the cleanup
 	if out := stderrOf(&mu, &stderr); strings.Contains(out, "WARNING: DATA RACE") || strings.Contains(out, "panic:") {
 		t.Fatalf("race or panic:\n%s", out)
 	}
