@@ -9,9 +9,11 @@ package crmtest
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -169,8 +171,22 @@ func (s *Sink) Post(in domain.Input) error {
 	return nil
 }
 
-// FreePort returns a free TCP port on 127.0.0.1.
+// FreePort returns a TCP port on 127.0.0.1 that is free now, for a
+// listener the code under test opens later (an OAuth loopback redirect
+// registered with its exact port). It is taken below the kernel's
+// ephemeral range (32768 and up on Linux), where the outgoing connections
+// of tests running in parallel take their local ports, so the port is
+// not grabbed by a client before the listener opens.
 func FreePort() (int, error) {
+	for range 200 {
+		port := 20000 + rand.IntN(12000)
+		l, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		if err != nil {
+			continue
+		}
+		_ = l.Close()
+		return port, nil
+	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return 0, err
