@@ -231,6 +231,22 @@ func passwordFromKeyring(sec *secrets.Store, a sip.Account) func() (string, erro
 	}
 }
 
+// readSecretLine asks for what on w and reads it from the first line of r,
+// without its line end (spaces are kept: they may belong to a password).
+// An empty line is errEmptyPassword: nothing is stored.
+func readSecretLine(r io.Reader, w io.Writer, what string) (string, error) {
+	fmt.Fprintf(w, "%s (one line on standard input): ", what)
+	line, err := bufio.NewReader(r).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("read secret: %w", err)
+	}
+	v := strings.TrimRight(line, "\r\n")
+	if v == "" {
+		return "", errEmptyPassword
+	}
+	return v, nil
+}
+
 // setPassword reads the SIP password from the first line of r and stores
 // it in the keyring for the configured account.
 func setPassword(cfg configFile, sec *secrets.Store, r io.Reader, w io.Writer) error {
@@ -241,14 +257,9 @@ func setPassword(cfg configFile, sec *secrets.Store, r io.Reader, w io.Writer) e
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "SIP password for %s (one line on standard input): ", keyringAccount(acct))
-	line, err := bufio.NewReader(r).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("read password: %w", err)
-	}
-	pw := strings.TrimRight(line, "\r\n")
-	if pw == "" {
-		return errEmptyPassword
+	pw, err := readSecretLine(r, w, "SIP password for "+keyringAccount(acct))
+	if err != nil {
+		return err
 	}
 	if err := sec.Set(machineAgent, keyringAccount(acct), secrets.KindSIPPassword, pw); err != nil {
 		return fmt.Errorf("store password: %w", err)

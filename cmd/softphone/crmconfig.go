@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"net/url"
@@ -184,13 +183,11 @@ func setCRMSecret(cfg configFile, kr crm.Keyring, r io.Reader, w io.Writer) erro
 	if what == "" {
 		return fmt.Errorf("%w: crm %q has no secret to store: agents sign in through the browser", errBadConfig, k)
 	}
-	fmt.Fprintf(w, "%s (one line on standard input): ", what)
-	line, err := bufio.NewReader(r).ReadString('\n')
-	if err != nil && err != io.EOF {
-		return fmt.Errorf("read secret: %w", err)
+	secret, err := readSecretLine(r, w, what)
+	if err != nil {
+		return err
 	}
-	secret := strings.TrimSpace(line)
-	if secret == "" {
+	if secret = strings.TrimSpace(secret); secret == "" { // tokens and keys have no spaces
 		return errEmptyPassword
 	}
 	switch k {
