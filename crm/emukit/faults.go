@@ -93,7 +93,9 @@ func (s *Server) FaultsFired() int {
 	return n
 }
 
-func (m Match) matches(method, path string) bool {
+// Matches reports whether a request with method and path is selected
+// (Nth, Times and Every are counted by the caller).
+func (m Match) Matches(method, path string) bool {
 	if m.Method != "" && !strings.EqualFold(m.Method, method) {
 		return false
 	}
@@ -114,7 +116,7 @@ func (s *Server) matchFault(method, path string) *Fault {
 	// fires (a later one due on the same request waits for the next).
 	var due *Fault
 	for _, f := range s.faults {
-		if !f.Match.matches(method, path) {
+		if !f.Match.Matches(method, path) {
 			continue
 		}
 		f.seen++
@@ -177,26 +179,20 @@ func (s *Server) withFaults(w http.ResponseWriter, r *http.Request, body []byte,
 		s.cfg.Errors(w, f.Status, f.Code, msg)
 	case f.DropBeforeCommit:
 		entry.Status = -1
-		hijackClose(w)
+		DropConnection(w)
 	case f.CommitThenDrop || f.TruncateBody:
-		rec := &recorder{header: http.Header{}, status: http.StatusOK}
-		entry.Status, entry.UserID = h(rec, r, body)
+		ServeThenBreak(w, f.CommitThenDrop, func(rw http.ResponseWriter) { entry.Status, entry.UserID = h(rw, r, body) })
 		if f.CommitThenDrop {
 			entry.Status = -1
-			hijackClose(w)
-			return
 		}
-		for k, v := range rec.header {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(rec.status)
-		_, _ = w.Write(rec.body.Bytes()[:rec.body.Len()/2])
 	default:
 		entry.Status, entry.UserID = h(w, r, body)
 	}
 }
 
-func hijackClose(w http.ResponseWriter) {
+// DropConnection resets the request's connection without an answer, like
+// a proxy dying.
+func DropConnection(w http.ResponseWriter) {
 	hj, ok := w.(http.Hijacker)
 	if !ok {
 		panic(http.ErrAbortHandler)
@@ -206,9 +202,26 @@ func hijackClose(w http.ResponseWriter) {
 		panic(http.ErrAbortHandler)
 	}
 	if tc, ok := conn.(*net.TCPConn); ok {
-		_ = tc.SetLinger(0) // reset, like a proxy dying
+		_ = tc.SetLinger(0) // reset
 	}
 	_ = conn.Close()
+}
+
+// ServeThenBreak lets serve apply the request into a buffer, then breaks
+// the answer: drop resets the connection (commit-then-drop), otherwise
+// the client gets the headers, the status and half of the body.
+func ServeThenBreak(w http.ResponseWriter, drop bool, serve func(http.ResponseWriter)) {
+	rec := &recorder{header: http.Header{}, status: http.StatusOK}
+	serve(rec)
+	if drop {
+		DropConnection(w)
+		return
+	}
+	for k, v := range rec.header {
+		w.Header()[k] = v
+	}
+	w.WriteHeader(rec.status)
+	_, _ = w.Write(rec.body.Bytes()[:rec.body.Len()/2])
 }
 
 type recorder struct {

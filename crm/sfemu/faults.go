@@ -6,22 +6,14 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/callcentre/softphone/crm/emukit"
 )
 
-// Match selects the requests a fault applies to.
-type Match struct {
-	Method string `json:"method,omitempty"` // "" matches any method
-	// Path is matched against the path after /services/data/vNN.N (or the
-	// full path for /services/oauth2/...); a trailing "*" matches any
-	// suffix. "" matches any path.
-	Path string `json:"path,omitempty"`
-	// Nth is the first matching request that fails (1-based; 0 means 1).
-	Nth int `json:"nth,omitempty"`
-	// Times is how many requests fail from the Nth on (0 means 1);
-	// Every makes every matching request from the Nth on fail.
-	Times int  `json:"times,omitempty"`
-	Every bool `json:"every,omitempty"`
-}
+// Match selects the requests a fault applies to (emukit's). Its Path is
+// matched against the path after /services/data/vNN.N (or the full path
+// for /services/oauth2/...).
+type Match = emukit.Match
 
 // Fault is what happens to a matching request.
 type Fault struct {
@@ -87,25 +79,12 @@ func (s *Server) FaultsFired() int {
 	return n
 }
 
-func (m Match) matches(method, path string) bool {
-	if m.Method != "" && !strings.EqualFold(m.Method, method) {
-		return false
-	}
-	if m.Path == "" {
-		return true
-	}
-	if pre, ok := strings.CutSuffix(m.Path, "*"); ok {
-		return strings.HasPrefix(path, pre)
-	}
-	return path == m.Path
-}
-
 // matchFault returns the fault that fires for this request, if any.
 func (s *Server) matchFault(method, path string) *Fault {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, f := range s.faults {
-		if !f.Match.matches(method, path) {
+		if !f.Match.Matches(method, path) {
 			continue
 		}
 		f.seen++

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/callcentre/softphone/crm/emukit"
 )
 
 // Defaults of a new emulated org.
@@ -323,19 +325,9 @@ func (s *Server) withFaults(w http.ResponseWriter, r *http.Request, body []byte,
 		writeErrors(w, f.Status, f.ErrorCode, msg)
 	case f.DropBeforeCommit:
 		entry.Status = -1
-		hijackClose(w)
+		emukit.DropConnection(w)
 	case f.CommitThenDrop || f.TruncateBody:
-		rec := newRecorder()
-		entry.Status, entry.UserID = h(rec, r, body)
-		if f.CommitThenDrop {
-			hijackClose(w)
-			return
-		}
-		for k, v := range rec.header {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(rec.status)
-		_, _ = w.Write(rec.body.Bytes()[:rec.body.Len()/2])
+		emukit.ServeThenBreak(w, f.CommitThenDrop, func(rw http.ResponseWriter) { entry.Status, entry.UserID = h(rw, r, body) })
 	default:
 		entry.Status, entry.UserID = h(w, r, body)
 	}
@@ -352,33 +344,6 @@ func defaultMessage(code string) string {
 	}
 	return code
 }
-
-func hijackClose(w http.ResponseWriter) {
-	hj, ok := w.(http.Hijacker)
-	if !ok {
-		panic(http.ErrAbortHandler)
-	}
-	conn, _, err := hj.Hijack()
-	if err != nil {
-		panic(http.ErrAbortHandler)
-	}
-	if tc, ok := conn.(*net.TCPConn); ok {
-		_ = tc.SetLinger(0) // reset, like a proxy dying
-	}
-	_ = conn.Close()
-}
-
-type recorder struct {
-	header http.Header
-	status int
-	body   bytes.Buffer
-}
-
-func newRecorder() *recorder { return &recorder{header: http.Header{}, status: http.StatusOK} }
-
-func (r *recorder) Header() http.Header         { return r.header }
-func (r *recorder) Write(b []byte) (int, error) { return r.body.Write(b) }
-func (r *recorder) WriteHeader(code int)        { r.status = code }
 
 // apiError is Salesforce's REST error element.
 type apiError struct {
