@@ -3,6 +3,7 @@ package sfemu
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/callcentre/softphone/crm/emukit"
 	"net/http"
 	"net/url"
 	"slices"
@@ -375,7 +376,7 @@ func (s *Server) createTask(w http.ResponseWriter, body []byte, user, _ string) 
 			return http.StatusBadRequest
 		}
 	} else {
-		val = "auto-" + randomToken(12) // not indexed by the caller
+		val = "auto-" + emukit.RandomToken(12) // not indexed by the caller
 	}
 	id, _, ierr := s.applyLocked(val, rec, user)
 	if ierr != nil {

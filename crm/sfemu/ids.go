@@ -1,8 +1,6 @@
 package sfemu
 
 import (
-	"crypto/rand"
-	"encoding/base64"
 	"fmt"
 	"strings"
 )
@@ -38,10 +36,4 @@ func checksum(id15 string) string {
 		b.WriteByte(alphabet[bits])
 	}
 	return b.String()
-}
-
-func randomToken(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b)
-	return base64.RawURLEncoding.EncodeToString(b)
 }

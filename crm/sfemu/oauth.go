@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/callcentre/softphone/crm/emukit"
 )
 
 const codeTTL = 10 * time.Minute
@@ -91,7 +93,7 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) int {
 		s.mu.Unlock()
 		return back(url.Values{"error": {"access_denied"}, "error_description": {"end-user denied authorization"}})
 	}
-	code := "aPrx" + randomToken(24)
+	code := "aPrx" + emukit.RandomToken(24)
 	s.codes[code] = &authCode{clientID: s.cfg.ClientID, redirect: redirect, challenge: challenge,
 		method: method, user: user, expires: time.Now().Add(codeTTL)}
 	s.mu.Unlock()
@@ -130,7 +132,7 @@ func (s *Server) token(w http.ResponseWriter, body []byte) (int, string) {
 				return oauthError(w, http.StatusBadRequest, "invalid_request", "invalid code verifier"), ""
 			}
 		}
-		rt := "5Aep" + randomToken(32)
+		rt := "5Aep" + emukit.RandomToken(32)
 		s.refresh[rt] = &refreshToken{user: c.user}
 		return s.issueLocked(w, c.user, rt, true), c.user
 	case "refresh_token":
@@ -144,7 +146,7 @@ func (s *Server) token(w http.ResponseWriter, body []byte) (int, string) {
 		}
 		if s.cfg.RotateRefresh {
 			rt.revoked = true
-			nrt := "5Aep" + randomToken(32)
+			nrt := "5Aep" + emukit.RandomToken(32)
 			s.refresh[nrt] = &refreshToken{user: rt.user}
 			return s.issueLocked(w, rt.user, nrt, true), rt.user
 		}
@@ -154,7 +156,7 @@ func (s *Server) token(w http.ResponseWriter, body []byte) (int, string) {
 }
 
 func (s *Server) issueLocked(w http.ResponseWriter, user, rt string, withRefresh bool) int {
-	at := s.org[:15] + "!AQ" + randomToken(40)
+	at := s.org[:15] + "!AQ" + emukit.RandomToken(40)
 	t := &accessToken{user: user, refresh: rt}
 	if s.cfg.AccessTTL > 0 {
 		t.expires = time.Now().Add(s.cfg.AccessTTL)
@@ -162,7 +164,7 @@ func (s *Server) issueLocked(w http.ResponseWriter, user, rt string, withRefresh
 	s.access[at] = t
 	base := "http://" + s.addr
 	resp := map[string]string{
-		"access_token": at, "signature": randomToken(32), "scope": "api refresh_token",
+		"access_token": at, "signature": emukit.RandomToken(32), "scope": "api refresh_token",
 		"instance_url": base, "id": base + "/id/" + s.org + "/" + user,
 		"token_type": "Bearer", "issued_at": strconv.FormatInt(time.Now().UnixMilli(), 10),
 	}
