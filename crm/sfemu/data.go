@@ -3,12 +3,13 @@ package sfemu
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/callcentre/softphone/crm/emukit"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/callcentre/softphone/crm/emukit"
 )
 
 var prefixes = map[string]string{
