@@ -158,7 +158,12 @@ func (r *rig) settle() {
 			r.t.Fatal(err)
 		}
 		want := r.a.Seq()
-		if r.d.vm.Mirror.Seq >= want && len(r.q) == 0 && r.idleSources() {
+		// Background work hands its result to the queue before it stops
+		// counting as busy, so "idle" must be read before the queue is:
+		// read the other way round, a hand-off landing between the two
+		// reads is missed and the test waits for an effect that never
+		// comes (a CI run lost a sign-in that way).
+		if r.idleSources() && len(r.q) == 0 && r.d.vm.Mirror.Seq >= want {
 			return
 		}
 		select {
@@ -172,7 +177,7 @@ func (r *rig) settle() {
 }
 
 // idleSources reports whether no background call into a fake is running.
-func (r *rig) idleSources() bool { return inflight.Load() == 0 && !r.d.Busy() }
+func (r *rig) idleSources() bool { return !r.d.Busy() && inflight.Load() == 0 }
 
 // until runs queued updates until cond holds.
 func (r *rig) until(what string, cond func() bool) {
