@@ -202,6 +202,25 @@ type RemoteHold struct {
 	On bool
 }
 
+// DTMFReceived reports one DTMF digit the far end keyed on a connected call
+// (RFC 4733 telephone-event or SIP INFO): IVR-style input such as an
+// account number the agent needs to see. The digits are kept on the live
+// call only; the call log records how many there were, never their values
+// (they may be a PIN), and adapters must not log them.
+type DTMFReceived struct {
+	ID    CallID
+	Digit string // one of 0-9 * # A-D
+}
+
+// RemotePartyChanged reports that the party connected on a call is now
+// someone else: the call was replaced by an attended transfer (INVITE with
+// Replaces), or the far end updated its identity (P-Asserted-Identity or
+// Remote-Party-ID in a re-INVITE or UPDATE) after a transfer on its side.
+type RemotePartyChanged struct {
+	ID    CallID
+	Party Party
+}
+
 // HoldFailed reports that a hold or resume re-INVITE was refused.
 type HoldFailed struct {
 	ID     CallID
@@ -299,6 +318,8 @@ func (CallFailed) isInput()          {}
 func (CallEnded) isInput()           {}
 func (RemoteHold) isInput()          {}
 func (HoldFailed) isInput()          {}
+func (DTMFReceived) isInput()        {}
+func (RemotePartyChanged) isInput()  {}
 func (TransferResult) isInput()      {}
 func (RecordingStarted) isInput()    {}
 func (RecordingFailed) isInput()     {}

@@ -74,6 +74,9 @@ func CheckInvariants(s *State) error {
 		if c.State == CallStateHeld && c.HeldAt.IsZero() {
 			bad("held call %s without hold time", c.ID)
 		}
+		if len(c.DigitsReceived) > MaxDigitsReceived || (c.DigitsReceived != "" && !ValidDTMF(c.DigitsReceived)) {
+			bad("call %s keeps %d received digits or invalid ones", c.ID, len(c.DigitsReceived))
+		}
 		if c.Conference && !c.State.Connected() {
 			bad("conference member %s not connected", c.ID)
 		}

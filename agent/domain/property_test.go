@@ -131,7 +131,7 @@ func (d *driver) input(op, a, b byte) Input {
 	id := d.pickCall(a)
 	target := fuzzTargets[int(b)%len(fuzzTargets)]
 	causes := []EndCause{CauseUnknown, CauseRemoteHangup, CauseBusy, CauseNoAnswer, CauseMissed, CauseNetwork, CauseDeclined}
-	switch op % 48 {
+	switch op % 50 {
 	case 0:
 		cfg := testConfig(func(c *Config) {
 			c.MaxLines = 1 + int(a%5)
@@ -267,6 +267,11 @@ func (d *driver) input(op, a, b byte) Input {
 			return TimerFired{Timer: tm}
 		}
 		return TimerFired{Timer: Timer{Kind: TimerKind(b % 4), Key: key}}
+	case 47:
+		return DTMFReceived{ID: id, Digit: []string{"1", "#", "d", "", "12", "x"}[b%6]}
+	case 48:
+		ps := []Party{{Number: "+4930999", Name: "Transferred"}, {Number: "+4930" + fmt.Sprint(b)}, {Name: "Only a name"}, {}}
+		return RemotePartyChanged{ID: id, Party: ps[int(b)%len(ps)]}
 	default:
 		if len(d.last) > 0 && b%2 == 0 {
 			return EffectFailed{Effect: d.last[int(a)%len(d.last)], Reason: "refused"}

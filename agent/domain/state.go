@@ -176,6 +176,11 @@ type Call struct {
 	HeldAt       time.Time     // start of the current hold
 	HeldTotal    time.Duration // finished holds
 	RingDeadline time.Time     // inbound: when the ring timer expires (zero = never)
+
+	// DigitsReceived are the last MaxDigitsReceived DTMF digits the far end
+	// keyed (DTMFReceived), for the agent to read on the call screen. They
+	// never reach the call log or any log: only their count does.
+	DigitsReceived string
 }
 
 // Bookmark marks a moment of a call for later review.

@@ -126,6 +126,10 @@ func (st *stepper) input(in Input) {
 		}
 	case HoldFailed:
 		st.holdFailed(in)
+	case DTMFReceived:
+		st.dtmfReceived(in)
+	case RemotePartyChanged:
+		st.remotePartyChanged(in)
 	case TransferResult:
 		st.transferResult(in)
 	case RecordingStarted:
@@ -408,6 +412,9 @@ func (st *stepper) endCall(id CallID, cause EndCause, reason string) {
 		return
 	}
 	ix.Live = slices.DeleteFunc(ix.Live, func(x CallID) bool { return x == id })
+	if c.DigitsReceived != "" {
+		st.addHistory(ix, "dtmf-received", c.ID, "", maskedDigits(c.DigitsReceived))
+	}
 	ix.Legs = append(ix.Legs, Leg{
 		ID: c.ID, Direction: c.Direction, Role: c.Role, Remote: c.Remote, Target: c.Target,
 		CreatedAt: c.CreatedAt, AnsweredAt: c.AnsweredAt, EndedAt: st.now, HeldTotal: held,
@@ -1106,6 +1113,9 @@ func (st *stepper) callerMatched(in CallerMatched) {
 			continue
 		}
 		ix.Matches = append(ix.Matches, r)
+	}
+	if !slices.ContainsFunc(ix.Matches, func(r CRMRecord) bool { return r.ID == ix.RecordID }) {
+		ix.RecordID = "" // chosen from an earlier lookup (the party changed since)
 	}
 	switch len(ix.Matches) {
 	case 0:
