@@ -99,6 +99,10 @@ type Config struct {
 	Dynamics   *dynamics.Config
 	ServiceNow *servicenow.Config
 	Zendesk    *zendesk.Config
+	// AgentIDFromCRM maps the CRM user of a "Sign in with <CRM>" sign-in
+	// (App.SignInSSO) to the desk's agent ID (nil: DefaultAgentIDFromCRM,
+	// the CRM username in lower case, else the CRM user ID).
+	AgentIDFromCRM func(crm.Identity) string
 	// OnScreenPop shows the local CRM's in-app screen pops (the UI hands
 	// them to fyne.Do; it runs on its own goroutine). nil: the local CRM
 	// refuses pops and the core shows a notice. Never opens a browser.
@@ -198,9 +202,14 @@ type App struct {
 	audioSess *audioSession
 	onPop     func(ScreenPop)
 	crmSess   *crmSession
-	cancel    context.CancelFunc
-	ran       chan error
-	closers   []func() error
+	// ssoKR is the connectors' keyring (nil without an external CRM with a
+	// keyring); ssoOK says the CRM has a user sign-in for SignInSSO.
+	ssoKR          *ssoKeyring
+	ssoOK          bool
+	agentIDFromCRM func(crm.Identity) string
+	cancel         context.CancelFunc
+	ran            chan error
+	closers        []func() error
 }
 
 // MachineAgent is the keyring "agent" under which machine-wide secrets

@@ -123,6 +123,8 @@ func (a *App) buildCRM(cfg Config) (crmWiring, error) {
 	if err != nil {
 		return crmWiring{}, err
 	}
+	a.ssoOK = ssoCapable(cfg)
+	a.agentIDFromCRM = cfg.AgentIDFromCRM
 	a.Connector = conn
 	dopts := []crm.DirectoryOption{crm.WithDirectoryLogger(a.log)}
 	if cfg.Opener != nil {
@@ -169,6 +171,10 @@ func (a *App) connectorDeps(cfg Config, name string, kr *crm.Keyring, log **slog
 		}
 		*kr = cfg.Secrets
 	}
+	if a.ssoKR == nil {
+		a.ssoKR = newSSOKeyring(*kr)
+	}
+	*kr = a.ssoKR
 	if *log == nil {
 		*log = a.log
 	}

@@ -33,4 +33,16 @@ var (
 	// ErrNotSignedIn means SignInCRM was called while no agent is signed
 	// in.
 	ErrNotSignedIn = errors.New("no agent is signed in")
+	// ErrNoSSO means SignInSSO was called although the configured CRM
+	// offers no user sign-in (App.SSOName is "").
+	ErrNoSSO = errors.New("the crm offers no sign-in for the desk")
+	// ErrNoDeviceCode means SignInDeviceCode was called for a CRM without
+	// the device code flow (only Dynamics 365 has it).
+	ErrNoDeviceCode = errors.New("the crm offers no device code sign-in")
+	// ErrNoCRMIdentity means the CRM signed a user in but said nothing
+	// the desk can take an agent ID from.
+	ErrNoCRMIdentity = errors.New("the crm did not say who signed in")
+	// ErrAlreadySignedIn means a desk sign-in was asked while an agent is
+	// signed in.
+	ErrAlreadySignedIn = errors.New("an agent is already signed in")
 )

@@ -179,7 +179,7 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	cfg, agentCfg, err := applyProvisioning(cfg, path, machine)
+	cfg, agentCfg, err := applyProvisioning(cfg, path, machine, o.agentID)
 	if err != nil {
 		return err
 	}
@@ -258,6 +258,9 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 	src, err := newSources(a.Store, a.Agent, sec, a.AgentConfig, dataDir, log)
 	if err != nil {
 		return err
+	}
+	if a.SSOName() != "" {
+		src.sso = a
 	}
 	return runWindow(ctx, a, src, relays, o, stdout, log)
 }

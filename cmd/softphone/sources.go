@@ -36,6 +36,7 @@ type sources struct {
 	shared bool                // the PC is marked shared (read once at start)
 	dir    string              // data directory (the remembered agent's file)
 	log    *slog.Logger
+	sso    ssoAccount // the CRM sign-in for the desk; nil: not offered
 
 	mu      sync.Mutex
 	signing string // the agent whose sign-in is in progress
@@ -199,8 +200,22 @@ func (s *sources) Shared() bool { return s.shared }
 // that could check an agent's password, so only the agent ID is asked.
 func (s *sources) AgentPasswords() bool { return false }
 
-// SSO is "" until a CRM sign-in is configured.
-func (s *sources) SSO() string { return "" }
+// ssoAccount is the part of *app.App that signs agents in to the desk
+// with their CRM identity.
+type ssoAccount interface {
+	SSOName() string
+	SignInSSO(ctx context.Context) (domain.AgentInfo, error)
+}
+
+// SSO is the CRM's name for "Sign in with <CRM>" ("" when the configured
+// CRM has no user sign-in: the local directory, the webhook, HubSpot's
+// portal token).
+func (s *sources) SSO() string {
+	if s.sso == nil {
+		return ""
+	}
+	return s.sso.SSOName()
+}
 
 // rememberedFile keeps the remembered agent ID (not a secret).
 func (s *sources) rememberedFile() string { return filepath.Join(s.dir, "remembered-agent.json") }
@@ -276,9 +291,23 @@ func (s *sources) SignIn(_ context.Context, agentID, password string, rememberMe
 	return domain.AgentInfo{ID: id}, s.cfg.Clone(), nil
 }
 
-// SignInSSO is not offered (SSO returns "").
-func (s *sources) SignInSSO(context.Context) (domain.AgentInfo, domain.Config, error) {
-	return domain.AgentInfo{}, domain.Config{}, ui.ErrNotAvailable
+// SignInSSO signs the agent in with the CRM (the browser round trip; it
+// blocks): the agent ID is the CRM user's (app.App.SignInSSO), its store
+// profile exists and the CRM session is ready when the desk signs the
+// agent in to the core. Nothing is remembered: the next shift signs in
+// with the CRM again.
+func (s *sources) SignInSSO(ctx context.Context) (domain.AgentInfo, domain.Config, error) {
+	if s.SSO() == "" {
+		return domain.AgentInfo{}, domain.Config{}, ui.ErrNotAvailable
+	}
+	who, err := s.sso.SignInSSO(ctx)
+	if err != nil {
+		return domain.AgentInfo{}, domain.Config{}, err
+	}
+	s.mu.Lock()
+	s.signing = who.ID
+	s.mu.Unlock()
+	return who, s.cfg.Clone(), nil
 }
 
 // sharedPolicy is what a sign-out on a shared PC wipes: everything

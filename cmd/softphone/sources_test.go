@@ -236,3 +236,60 @@ func TestSourcesSharedPCLogoutWipes(t *testing.T) {
 		t.Fatalf("favorites after a shared-PC logout: %+v %v", favs, err)
 	}
 }
+
+// fakeSSO is the app's CRM sign-in for the desk.
+type fakeSSO struct {
+	name string
+	who  domain.AgentInfo
+	err  error
+}
+
+func (f fakeSSO) SSOName() string { return f.name }
+func (f fakeSSO) SignInSSO(context.Context) (domain.AgentInfo, error) {
+	return f.who, f.err
+}
+
+// TestSourcesSignInSSO: "Sign in with <CRM>" is offered only with a CRM
+// sign-in, returns the CRM's agent with the desk's configuration, and
+// that agent's settings are the ones loaded before the core signs in.
+func TestSourcesSignInSSO(t *testing.T) {
+	db, dir := openStore(t)
+	src, err := newSources(db, &fakeCore{}, nil, domain.DefaultConfig(), dir, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if src.SSO() != "" {
+		t.Fatal("sso offered without a crm")
+	}
+	if _, _, err := src.SignInSSO(context.Background()); !errors.Is(err, ui.ErrNotAvailable) {
+		t.Fatalf("sso without a crm: %v", err)
+	}
+	src.sso = fakeSSO{name: "Salesforce", err: errors.New("access denied")}
+	if src.SSO() != "Salesforce" {
+		t.Fatalf("SSO %q", src.SSO())
+	}
+	if _, _, err := src.SignInSSO(context.Background()); err == nil {
+		t.Fatal("refused crm sign-in accepted")
+	}
+	if id := src.settingsAgent(); id != "" {
+		t.Fatalf("a refused sign-in left %q signing in", id)
+	}
+	p, err := db.Profile("ada@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := ui.DefaultSettings()
+	set.DefaultSubject = "ada's"
+	if err := p.PutSettings(set); err != nil {
+		t.Fatal(err)
+	}
+	src.sso = fakeSSO{name: "Salesforce", who: domain.AgentInfo{ID: "ada@example.com", Name: "Ada"}}
+	who, cfg, err := src.SignInSSO(context.Background())
+	if err != nil || who.ID != "ada@example.com" || who.Name != "Ada" || cfg.MaxLines == 0 {
+		t.Fatalf("sso: %+v %+v %v", who, cfg, err)
+	}
+	got, err := src.LoadSettings()
+	if err != nil || got.DefaultSubject != "ada's" {
+		t.Fatalf("settings of the sso agent: %+v %v", got, err)
+	}
+}
