@@ -391,6 +391,9 @@ func (e *Engine) serveInbound(d *diago.DialogServerSession) {
 		e.serveReplacing(d, h.Value())
 		return
 	}
+	if !e.checkOffer(d.InviteRequest, func(code int, reason string) error { return d.Respond(code, reason, nil) }) {
+		return // 488: no codec in common, never rings
+	}
 	c := newCall(domain.NewCallID(), true)
 	c.srv = d
 	c.sipCallID = callIDOf(d.InviteRequest)
@@ -490,7 +493,7 @@ func (e *Engine) Answer(id domain.CallID) error {
 			return
 		}
 		err := d.AnswerOptions(diago.AnswerOptions{
-			Codecs:        e.codecs,
+			Codecs:        e.answerCodecs(d.InviteRequest),
 			OnMediaUpdate: func(*diago.DialogMedia) { e.mediaUpdated(c) },
 		})
 		if err != nil {

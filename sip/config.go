@@ -90,7 +90,8 @@ type Account struct {
 	// SRTP is Off (default), Optional (offered, plain RTP accepted) or
 	// Required (unencrypted calls fail); SDES keys, so only with TLS.
 	SRTP SRTPMode
-	// Codecs in order of preference: "PCMU", "PCMA" (default both).
+	// Codecs in order of preference: "PCMU", "PCMA", "opus"
+	// (case-insensitive; default PCMU and PCMA).
 	Codecs []string
 	// DTMF is how digits are sent: RFC 4733 (default) or SIP INFO as a
 	// fallback for PBXs without telephone-event. Both are always received.
@@ -172,14 +173,16 @@ func (a Account) validate() ([]media.Codec, error) {
 	}
 	var codecs []media.Codec
 	for _, n := range names {
-		switch strings.ToUpper(n) {
-		case "PCMU":
-			codecs = append(codecs, media.CodecAudioUlaw)
-		case "PCMA":
-			codecs = append(codecs, media.CodecAudioAlaw)
-		default:
-			return nil, fmt.Errorf("%w: codec %q (PCMU and PCMA are supported)", ErrUnsupported, n)
+		c, ok := codecByName(n)
+		if !ok {
+			return nil, fmt.Errorf("%w: codec %q (PCMU, PCMA and opus are supported)", ErrUnsupported, n)
 		}
+		for _, have := range codecs {
+			if have.PayloadType == c.PayloadType {
+				return nil, fmt.Errorf("%w: codec %q listed twice", ErrInvalidAccount, n)
+			}
+		}
+		codecs = append(codecs, c)
 	}
 	// telephone-event is always offered: RFC 4733 DTMF, and it avoids
 	// diago's deadlock when DTMF is the first packet written.

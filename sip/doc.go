@@ -57,8 +57,19 @@
 //     (timeout, network error, 5xx, not a credentials refusal) the next
 //     attempt goes to the other registrar at once; while registered
 //     through the secondary, calls are routed through it (Route header).
-//   - The RTCP round-trip time is bogus: CallStats reports RTT 0 (unknown);
-//     packets, loss and jitter are counted on the received packets.
+//   - The RTCP round-trip time is bogus: ours comes from the far end's
+//     reception reports on our sender reports (RFC 3550 §6.4.1, arrival -
+//     LSR - DLSR in the middle 32 bits of NTP time, modulo 2^32), through
+//     diago's RTCP hooks; CallStats.RTT is 0 until the first one (RTCP
+//     goes every 5 s each way). Packets, loss and jitter are counted on
+//     the received packets.
+//   - Codecs are matched field by field, payload type included (issue
+//     #113: Opus only at PT 96; an Opus-only offer got 480): a new INVITE's
+//     offer is read by our own SDP parser before it rings; without a codec
+//     the account allows it is answered 488 Not Acceptable Here and never
+//     offered to the agent; otherwise the answer uses per-call codecs that
+//     carry the offer's payload types (Opus at any dynamic PT,
+//     telephone-event too). We offer Opus at PT 111.
 //
 // TLS: Account.Transport = TransportTLS verifies the registrar/proxy
 // certificate against the system roots plus Account.CAFile (never
@@ -82,11 +93,16 @@
 // reported as HoldFailed. This also avoids diago's o= session-id change
 // and lost external address on those calls.
 //
-// Not in this build (refused with ErrUnsupported, never silently
-// downgraded): Opus, G.722 and DTLS-SRTP. Opus needs diago's cgo codec
-// (build tag with_opus_c, libopus) plus our own payload-type matching
-// (diago only matches PT 96); G.722 has no encoder or decoder in diago
-// and needs our own (its RTP clock is 8000 while the audio is 16 kHz).
+// Codecs (Account.Codecs, in order of preference): PCMU, PCMA and opus.
+// Opus is our own cgo binding of libopus (no build tag; pkg-config opus):
+// mono 48 kHz VoIP at 28 kbit/s with in-band FEC, 20 ms frames; on a gap
+// of up to 5 packets the last lost frame is recovered from the next
+// packet's FEC and the others concealed (PLC); late packets are dropped.
+// CallAudio carries 48 kHz PCM for Opus, 8 kHz for G.711. Not in this
+// build (refused with ErrUnsupported, never silently downgraded): G.722
+// and DTLS-SRTP. G.722 needs an encoder and decoder of our own (its RTP
+// clock is 8000 while the audio is 16 kHz).
+//
 // Received DTMF (RFC 4733 while Rx is read, and SIP INFO) goes to the
 // WithDTMFHandler function only: the core has no input for it yet.
 //

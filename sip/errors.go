@@ -8,7 +8,7 @@ var (
 	// (missing user or domain, bad address, unknown codec).
 	ErrInvalidAccount = errors.New("invalid sip account")
 	// ErrUnsupported is returned by New for settings this build does not
-	// implement yet (SRTP, Opus, G.722).
+	// implement (an unknown codec name, DTLS-SRTP).
 	ErrUnsupported = errors.New("not supported yet")
 	// ErrNotStarted is returned by port methods before Start or after Close.
 	ErrNotStarted = errors.New("sip engine not started")
@@ -24,4 +24,10 @@ var (
 	// ErrBadTarget is returned for a dial or transfer target that cannot
 	// become a SIP URI.
 	ErrBadTarget = errors.New("invalid target")
+	// ErrCodec is returned when a codec cannot encode or decode (a
+	// library failure or a malformed frame).
+	ErrCodec = errors.New("codec error")
+	// ErrNoCommonCodec means an SDP offer has no audio codec the account
+	// allows; the INVITE is answered 488 Not Acceptable Here.
+	ErrNoCommonCodec = errors.New("no common audio codec")
 )

@@ -5,21 +5,24 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/callcentre/softphone/agent/domain"
 	"github.com/emiago/diago"
-	"github.com/emiago/diago/audio"
 	"github.com/emiago/diago/media"
 )
 
 // callMedia is a connected call's audio: decoded PCM in (Rx) and out
 // (Tx), RFC 4733 DTMF, and statistics counted on the packets themselves.
 type callMedia struct {
-	codec media.Codec
+	codec media.Codec // as negotiated (its payload type is the peer's)
+	kind  codecKind
+	dtmf  media.Codec // telephone-event as negotiated
 	rtpR  *media.RTPPacketReader
 	rtpW  *media.RTPPacketWriter
+	rtcp  *rtcpRTT
 
 	rx *rxReader
 	tx *txWriter
@@ -29,16 +32,31 @@ func (e *Engine) attachMedia(c *call, dm *diago.DialogMedia) error {
 	if dm.RTPPacketReader == nil || dm.RTPPacketWriter == nil || dm.MediaSession() == nil {
 		return ErrNoMedia
 	}
-	codec := media.CodecAudioFromSession(dm.MediaSession())
-	switch codec.PayloadType {
-	case media.CodecAudioUlaw.PayloadType, media.CodecAudioAlaw.PayloadType:
-	default:
+	sess := dm.MediaSession()
+	codec := media.CodecAudioFromSession(sess)
+	kind := kindOf(codec)
+	if kind == kindUnknown {
 		return fmt.Errorf("%w: negotiated codec %s", ErrUnsupported, codec.Name)
 	}
-	m := &callMedia{codec: codec, rtpR: dm.RTPPacketReader, rtpW: dm.RTPPacketWriter}
-	m.rx = &rxReader{m: m, buf: make([]byte, media.RTPBufSize),
+	m := &callMedia{codec: codec, kind: kind, dtmf: media.CodecTelephoneEvent8000,
+		rtpR: dm.RTPPacketReader, rtpW: dm.RTPPacketWriter}
+	for _, cc := range sess.CommonCodecs() {
+		if strings.EqualFold(cc.Name, media.CodecTelephoneEvent8000.Name) && cc.SampleRate == 8000 {
+			m.dtmf = cc
+			break
+		}
+	}
+	rxc, txc, err := newCodecPair(kind)
+	if err != nil {
+		return err
+	}
+	m.rx = &rxReader{m: m, buf: make([]byte, media.RTPBufSize), dec: rxc,
 		onDigit: func(d string) { e.dtmfReceived(c.id, d) }}
-	m.tx = &txWriter{m: m}
+	m.tx = &txWriter{m: m, enc: txc}
+	if rs := dm.RTPSession(); rs != nil {
+		m.rtcp = newRTCPRTT()
+		m.rtcp.hook(rs)
+	}
 	c.mu.Lock()
 	c.media = m
 	c.mu.Unlock()
@@ -57,9 +75,6 @@ func (e *Engine) mediaUpdated(c *call) {
 	e.log.Debug("media updated", "call_id", string(c.id))
 }
 
-// frameBytes is one 20 ms frame of 16-bit PCM at 8 kHz.
-const frameSamples = 160
-
 // rxReader decodes received RTP into PCM. DTMF (telephone-event) and
 // other payload types are skipped, never decoded as audio.
 type rxReader struct {
@@ -67,6 +82,7 @@ type rxReader struct {
 	mu      sync.Mutex
 	buf     []byte
 	pending []byte
+	dec     frameDecoder
 
 	onDigit   func(string)
 	lastEvTS  uint32
@@ -86,6 +102,7 @@ type rxStats struct {
 	jitter    float64 // in timestamp units
 	lastTrans float64
 	haveTrans bool
+	concealed uint64 // frames recovered (FEC) or concealed (PLC)
 }
 
 func (s *rxStats) add(seq uint16, ts uint32, rate int, arrival time.Time) {
@@ -111,8 +128,9 @@ func (s *rxStats) add(seq uint16, ts uint32, rate int, arrival time.Time) {
 	s.lastTrans, s.haveTrans = transit, true
 }
 
-// Read returns decoded PCM (16-bit LE mono at 8 kHz), blocking until a
-// packet arrives. It returns io.EOF when the call's media is closed.
+// Read returns decoded PCM (16-bit LE mono at the codec's PCM rate:
+// CallAudio's SampleRate), blocking until a packet arrives. It returns
+// io.EOF when the call's media is closed.
 func (r *rxReader) Read(p []byte) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -120,13 +138,14 @@ func (r *rxReader) Read(p []byte) (int, error) {
 		n, err := r.m.rtpR.Read(r.buf)
 		if err != nil {
 			if errors.Is(err, io.ErrClosedPipe) {
+				r.dec.close()
 				return 0, io.EOF
 			}
 			return 0, err
 		}
 		h := r.m.rtpR.PacketHeader
 		if h.PayloadType != r.m.codec.PayloadType {
-			if h.PayloadType == media.CodecTelephoneEvent8000.PayloadType && n >= 4 {
+			if h.PayloadType == r.m.dtmf.PayloadType && n >= 4 {
 				// RFC 4733: one event spans packets with the same
 				// timestamp; report it once.
 				if !r.haveEvent || h.Timestamp != r.lastEvTS {
@@ -139,17 +158,16 @@ func (r *rxReader) Read(p []byte) (int, error) {
 			continue // never decoded as audio (comfort noise too)
 		}
 		r.stats.add(h.SequenceNumber, h.Timestamp, int(r.m.codec.SampleRate), time.Now())
-		out := make([]byte, 2*n)
-		var dn int
-		if r.m.codec.PayloadType == media.CodecAudioAlaw.PayloadType {
-			dn, err = audio.DecodeAlawTo(out, r.buf[:n])
-		} else {
-			dn, err = audio.DecodeUlawTo(out, r.buf[:n])
+		out, recovered, err := r.dec.decode(h.SequenceNumber, r.buf[:n], r.pending[:0])
+		if recovered > 0 {
+			r.stats.mu.Lock()
+			r.stats.concealed += uint64(recovered)
+			r.stats.mu.Unlock()
 		}
 		if err != nil {
-			continue
+			continue // a malformed packet is dropped; the jitter buffer conceals it
 		}
-		r.pending = out[:dn]
+		r.pending = out
 	}
 	n := copy(p, r.pending)
 	r.pending = r.pending[n:]
@@ -162,39 +180,39 @@ type txWriter struct {
 	m       *callMedia
 	mu      sync.Mutex
 	pending []byte
-	enc     []byte
+	enc     frameEncoder
+	out     []byte
 	sent    uint64
 }
 
-// Write accepts 16-bit LE mono PCM at 8 kHz, any length; whole 20 ms
-// frames are encoded and sent, the rest kept for the next Write.
+// Write accepts 16-bit LE mono PCM at the codec's PCM rate (CallAudio's
+// SampleRate), any length; whole 20 ms frames are encoded and sent, the
+// rest kept for the next Write.
 func (w *txWriter) Write(p []byte) (int, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.pending = append(w.pending, p...)
-	for len(w.pending) >= 2*frameSamples {
-		frame := w.pending[:2*frameSamples]
-		if cap(w.enc) < frameSamples {
-			w.enc = make([]byte, frameSamples)
+	fb := 2 * w.enc.frameSamples()
+	for len(w.pending) >= fb {
+		if cap(w.out) < maxPacket {
+			w.out = make([]byte, maxPacket)
 		}
-		enc := w.enc[:frameSamples]
-		var err error
-		if w.m.codec.PayloadType == media.CodecAudioAlaw.PayloadType {
-			_, err = audio.EncodeAlawTo(enc, frame)
-		} else {
-			_, err = audio.EncodeUlawTo(enc, frame)
-		}
+		n, err := w.enc.encode(w.pending[:fb], w.out[:maxPacket])
 		if err != nil {
 			return 0, err
 		}
-		if _, err := w.m.rtpW.Write(enc); err != nil {
+		if _, err := w.m.rtpW.Write(w.out[:n]); err != nil {
 			if errors.Is(err, io.ErrClosedPipe) {
+				w.enc.close()
 				return 0, io.EOF
 			}
 			return 0, err
 		}
 		w.sent++
-		w.pending = w.pending[2*frameSamples:]
+		w.pending = w.pending[fb:]
+	}
+	if len(w.pending) == 0 {
+		w.pending = w.pending[:0]
 	}
 	return len(p), nil
 }
@@ -204,7 +222,7 @@ func (w *txWriter) Write(p []byte) (int, error) {
 func (m *callMedia) sendDTMF(digits string) error {
 	m.tx.mu.Lock()
 	defer m.tx.mu.Unlock()
-	dw := media.NewRTPDTMFWriter(media.CodecTelephoneEvent8000, m.rtpW, m.rtpW)
+	dw := media.NewRTPDTMFWriter(m.dtmf, m.rtpW, m.rtpW)
 	for _, d := range digits {
 		if err := dw.WriteDTMF(d); err != nil {
 			return err
@@ -226,12 +244,13 @@ func (e *Engine) CallAudio(id domain.CallID) (domain.CallAudio, error) {
 	if m == nil {
 		return domain.CallAudio{}, ErrNoMedia
 	}
-	rate := int(m.codec.SampleRate)
+	rate := pcmRate(m.kind)
 	return domain.CallAudio{SampleRate: rate, FrameSize: rate / 50, Rx: m.rx, Tx: m.tx}, nil
 }
 
-// CallStats returns a connected call's RTP statistics. RTT is 0: diago's
-// RTCP round-trip figure is not trustworthy (see the package doc).
+// CallStats returns a connected call's RTP statistics. RTT is our own
+// figure from the far end's RTCP reception reports (0 until the first
+// report that answers one of our sender reports).
 func (e *Engine) CallStats(id domain.CallID) (domain.CallStats, error) {
 	c, err := e.call(id)
 	if err != nil {
@@ -256,5 +275,6 @@ func (e *Engine) CallStats(id domain.CallID) (domain.CallStats, error) {
 	return domain.CallStats{
 		Codec: m.codec.Name, PacketsSent: sent, PacketsReceived: s.packets, PacketsLost: lost,
 		Jitter: s.jitter / float64(m.codec.SampleRate) * 1000,
+		RTT:    m.rtcp.rttMillis(),
 	}, nil
 }

@@ -105,7 +105,7 @@ func (e *Engine) serveReplacing(d *diago.DialogServerSession, replaces string) {
 	nc.srv = d
 	nc.sipCallID = callIDOf(d.InviteRequest)
 	if err := d.AnswerOptions(diago.AnswerOptions{
-		Codecs:        e.codecs,
+		Codecs:        e.answerCodecs(d.InviteRequest),
 		OnMediaUpdate: func(*diago.DialogMedia) { e.mediaUpdated(nc) },
 	}); err != nil {
 		log.Warn("answer of a replacing invite failed", "error", err)

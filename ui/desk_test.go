@@ -767,3 +767,54 @@ func TestCRMSignInFromTheSyncDialog(t *testing.T) {
 		t.Fatalf("after sign-in: header %q, %d sign-ins", r.d.header.crm.Text, cs.signIns)
 	}
 }
+
+// TestSearchPartialAnswer: when the CRM part of a search fails, what the
+// other sources found is shown with a note saying what could not be
+// searched; a CRM record found by name (no number) offers its record but
+// no call and no star; with nothing found the error alone is shown.
+func TestSearchPartialAnswer(t *testing.T) {
+	r := newRig(t)
+	r.signIn()
+	r.finder.people = []Contact{
+		{Name: "Bob Jones", Number: "+4930111", Source: "History"},
+		{Name: "Bob's Garage", Source: "CRM", URL: "https://crm.example/acc1"},
+	}
+	r.finder.err = errors.New("the CRM did not answer: salesforce unavailable")
+	r.d.idle.tabs.SelectIndex(0)
+	test.Type(r.d.idle.query, "bob")
+	r.until("partial results", func() bool { return len(r.d.idle.results.Objects) == 3 })
+	r.settle()
+	if got := labelsOf(r.d.idle.results.Objects[0]); !strings.Contains(got, "Not everything could be searched: the CRM did not answer") {
+		t.Fatalf("note %q", got)
+	}
+	garage := r.d.idle.results.Objects[2]
+	if findStar(garage) != nil || strings.Contains(buttonsOf(garage), "Call") || !strings.Contains(buttonsOf(garage), "Open CRM record") {
+		t.Fatalf("a record without a number offers %q", buttonsOf(garage))
+	}
+	r.finder.mu.Lock()
+	r.finder.people = nil
+	r.finder.mu.Unlock()
+	test.Type(r.d.idle.query, "x")
+	r.until("the error alone", func() bool {
+		return len(r.d.idle.results.Objects) == 1 && strings.Contains(labelsOf(r.d.idle.results.Objects[0]), "Search failed: the CRM did not answer")
+	})
+	r.settle()
+}
+
+// buttonsOf lists the button texts inside o.
+func buttonsOf(o fyne.CanvasObject) string {
+	var out []string
+	var walk func(fyne.CanvasObject)
+	walk = func(o fyne.CanvasObject) {
+		switch o := o.(type) {
+		case *widget.Button:
+			out = append(out, o.Text)
+		case *fyne.Container:
+			for _, c := range o.Objects {
+				walk(c)
+			}
+		}
+	}
+	walk(o)
+	return strings.Join(out, "|")
+}

@@ -78,6 +78,7 @@ type fakeFinder struct {
 	mu      sync.Mutex
 	queries []string
 	people  []Contact
+	err     error // returned with whatever matched (a part did not answer)
 }
 
 func (f *fakeFinder) Search(_ context.Context, q string, limit int) ([]Contact, error) {
@@ -91,7 +92,7 @@ func (f *fakeFinder) Search(_ context.Context, q string, limit int) ([]Contact, 
 			out = append(out, c)
 		}
 	}
-	return out, nil
+	return out, f.err
 }
 
 type fakeAudio struct {

@@ -287,16 +287,22 @@ func (s *idleScreen) search() {
 			if seq != s.searchSeq {
 				return
 			}
-			if err != nil {
+			if err != nil && len(found) == 0 {
 				s.results.Objects = []fyne.CanvasObject{widget.NewLabel(s.d.T("Search failed: %s", err.Error()))}
 				s.results.Refresh()
 				return
 			}
-			rows := make([]fyne.CanvasObject, 0, len(found))
+			rows := make([]fyne.CanvasObject, 0, len(found)+1)
+			if err != nil { // some of it answered
+				note := widget.NewLabel(s.d.T("Not everything could be searched: %s", err.Error()))
+				note.Wrapping = fyne.TextWrapWord
+				note.Importance = widget.WarningImportance
+				rows = append(rows, note)
+			}
 			for _, c := range found {
 				rows = append(rows, s.contactRow(c, s.d.T(c.Source)))
 			}
-			if len(rows) == 0 {
+			if len(found) == 0 {
 				rows = append(rows, widget.NewLabel(s.d.T("Nothing found")))
 			}
 			s.results.Objects = rows
@@ -321,13 +327,14 @@ func (s *idleScreen) contactRow(c Contact, detail string) fyne.CanvasObject {
 		sub.SizeName = theme.SizeNameCaptionText
 		info = container.NewVBox(text, sub)
 	}
-	call := widget.NewButtonWithIcon(s.d.T("Call %s", c.Label()), theme.MediaPlayIcon(), func() { s.clickToDial(c) })
-	call.Importance = widget.LowImportance
-	star := &starButton{contact: c}
-	star.Button = widget.NewButtonWithIcon("", theme.ConfirmIcon(), func() { s.toggleFavorite(star) })
-	star.ExtendBaseWidget(star)
-	star.set(s.isFavorite(c.Number), s.d)
-	right := []fyne.CanvasObject{star}
+	var right []fyne.CanvasObject
+	if c.Number != "" { // a CRM record found by name has no number to call or star
+		star := &starButton{contact: c}
+		star.Button = widget.NewButtonWithIcon("", theme.ConfirmIcon(), func() { s.toggleFavorite(star) })
+		star.ExtendBaseWidget(star)
+		star.set(s.isFavorite(c.Number), s.d)
+		right = append(right, star)
+	}
 	if c.URL != "" {
 		url := c.URL
 		right = append(right, widget.NewButtonWithIcon(s.d.T("Open CRM record"), theme.AccountIcon(), func() {
@@ -336,7 +343,11 @@ func (s *idleScreen) contactRow(c Contact, detail string) fyne.CanvasObject {
 			}
 		}))
 	}
-	right = append(right, call)
+	if c.Number != "" {
+		call := widget.NewButtonWithIcon(s.d.T("Call %s", c.Label()), theme.MediaPlayIcon(), func() { s.clickToDial(c) })
+		call.Importance = widget.LowImportance
+		right = append(right, call)
+	}
 	return container.NewBorder(nil, nil, nil, container.NewHBox(right...), info)
 }
 

@@ -117,7 +117,12 @@ type Library interface {
 }
 
 // Finder searches the CRM, the local contacts and the history at once
-// (package crm, with the store's contact cache).
+// (package crm, with the store's contact cache). Each Contact's Source
+// says where it was found. Search honours ctx (the desk cancels it when
+// the query changes). It may return what it found together with an error
+// saying which part could not answer (the CRM is down or needs its
+// sign-in): the desk shows both. A contact without a Number (a CRM search
+// by name) offers its record, not a call.
 type Finder interface {
 	Search(ctx context.Context, query string, limit int) ([]Contact, error)
 }

@@ -125,10 +125,18 @@ type profileSource interface {
 	signedIn() (*store.Profile, error)
 }
 
-// finder implements ui.Finder: the local directory (when it is the CRM),
-// the store's cache of CRM matches (for a number) and the call history.
+// crmSearcher searches the external CRM (*app.App).
+type crmSearcher interface {
+	SearchCRM(ctx context.Context, query string, limit int) ([]app.CRMContact, error)
+}
+
+// finder implements ui.Finder: the external CRM (live, by number or by
+// name), the local directory (when it is the CRM), the store's cache of
+// CRM matches (for a number, when the live CRM did not answer) and the
+// call history.
 type finder struct {
 	dir     localDirectory // nil without the local CRM
+	crm     crmSearcher    // nil without an external CRM
 	profile profileSource
 	history int // how many recent calls are searched
 }
@@ -136,12 +144,27 @@ type finder struct {
 // historySearched is how many recent calls a search reads.
 const historySearched = 500
 
-// Search implements ui.Finder. Results are deduplicated by number in the
-// order directory, CRM cache, history.
+// Search implements ui.Finder. The external CRM is asked on its own
+// goroutine while the local sources are read; results are deduplicated by
+// number in the order local directory, CRM, history. When the CRM cannot
+// answer (down, sign-in needed), the rest is returned with an error
+// saying so, and for a number the cached CRM matches stand in.
 func (f finder) Search(ctx context.Context, query string, limit int) ([]ui.Contact, error) {
 	q := strings.ToLower(strings.TrimSpace(query))
 	if q == "" || limit <= 0 {
 		return nil, nil
+	}
+	type crmAnswer struct {
+		found []app.CRMContact
+		err   error
+	}
+	var remote chan crmAnswer
+	if f.crm != nil {
+		remote = make(chan crmAnswer, 1)
+		go func() {
+			found, err := f.crm.SearchCRM(ctx, query, limit)
+			remote <- crmAnswer{found, err}
+		}()
 	}
 	var out []ui.Contact
 	seen := map[string]bool{}
@@ -160,31 +183,41 @@ func (f finder) Search(ctx context.Context, query string, limit int) ([]ui.Conta
 	if f.dir != nil {
 		for _, c := range f.dir.Search(query, limit) {
 			for _, n := range c.Phones {
-				if !add(ui.Contact{Name: c.Name, Number: n, Source: "Contacts"}) {
-					return out, nil
-				}
+				add(ui.Contact{Name: c.Name, Number: n, Source: "Contacts"})
 			}
 		}
 	}
-	if err := ctx.Err(); err != nil {
-		return out, err
-	}
 	p, err := f.profile.signedIn()
 	if err != nil {
-		return out, err
+		return out[:min(len(out), limit)], err
 	}
-	if looksLikeNumber(q) {
+	var crmErr error
+	live := false
+	if remote != nil {
+		select {
+		case a := <-remote:
+			crmErr = a.err
+			live = a.err == nil
+			for _, c := range a.found {
+				add(ui.Contact{Name: c.Record.Name, Number: c.Number, Source: "CRM", URL: c.Record.URL})
+			}
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	if !live && looksLikeNumber(q) {
 		cached, ok, err := p.LookupContacts(query)
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
 			return out, err
 		}
 		if ok {
 			for _, r := range cached.Records {
-				if !add(ui.Contact{Name: r.Name, Number: cached.Number, Source: "CRM", URL: r.URL}) {
-					return out, nil
-				}
+				add(ui.Contact{Name: r.Name, Number: cached.Number, Source: "CRM", URL: r.URL})
 			}
 		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	n := f.history
 	if n <= 0 {
@@ -192,7 +225,7 @@ func (f finder) Search(ctx context.Context, query string, limit int) ([]ui.Conta
 	}
 	calls, err := p.History(store.ViewAll, n)
 	if err != nil {
-		return out, err
+		return out[:min(len(out), limit)], err
 	}
 	digits := onlyDigits(q)
 	for _, c := range calls {
@@ -200,10 +233,17 @@ func (f finder) Search(ctx context.Context, query string, limit int) ([]ui.Conta
 		hit := strings.Contains(strings.ToLower(r.Name), q) ||
 			(digits != "" && strings.Contains(onlyDigits(r.Number), digits))
 		if hit && !add(ui.Contact{Name: r.Name, Number: r.Number, Source: "History"}) {
-			return out, nil
+			break
 		}
 	}
-	return out, ctx.Err()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	out = out[:min(len(out), limit)]
+	if crmErr != nil && !errors.Is(crmErr, app.ErrNotSignedIn) {
+		return out, fmt.Errorf("the CRM did not answer: %w", crmErr)
+	}
+	return out, nil
 }
 
 func looksLikeNumber(s string) bool {
@@ -343,4 +383,17 @@ func (r *syncRelay) changed(outbox.Status) {
 func (r *syncRelay) attach(refresh func(done func())) {
 	fn := func() { refresh(func() { r.pending.Store(false) }) }
 	r.desk.Store(&fn)
+}
+
+// finderOf is the desk's finder over the app: the local directory when it
+// is the CRM, else the external CRM's live search.
+func finderOf(sp *app.App, profile profileSource) finder {
+	f := finder{profile: profile}
+	if sp.Local != nil {
+		f.dir = sp.Local
+	}
+	if sp.Connector != nil {
+		f.crm = sp
+	}
+	return f
 }

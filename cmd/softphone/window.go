@@ -50,7 +50,7 @@ func runWindow(ctx context.Context, sp *softapp.App, src *sources, r *relays, o 
 		ui.WithSettings(src),
 		ui.WithStats(sp.SIP),
 		ui.WithAudio(newAudioSource(sp)),
-		ui.WithFinder(finder{dir: localOf(sp), profile: src}),
+		ui.WithFinder(finderOf(sp, src)),
 		ui.WithDiagnostics(&diagnostics{
 			dir: filepath.Join(src.dir, "diagnostics"), logs: r.logs, settings: src, config: r.config, demo: sp.Demo,
 			known: func() []string { return []string{sp.ControlToken} },

@@ -43,6 +43,9 @@ type Options struct {
 	// MediaEnc is the account's media encryption, e.g. "srtp-mand" (SDES,
 	// required) or "srtp" (offered); empty: none.
 	MediaEnc string
+	// Modules are further codec modules loaded after g711.so, e.g.
+	// "opus.so" or "g722.so" (baresip-core ships them).
+	Modules []string
 	// Env is baresip's environment (default: this process's), e.g. a
 	// lab/pulse Server's Env so ALSA's default device is its null sink.
 	Env []string
@@ -224,6 +227,9 @@ snd_path		%s
 statmode_default	off
 ringback_disabled	yes
 `, sipPort, o.Player, wav, rtpLo, rtpLo+99, modulePath(), ctrlPort, p.RecordDir)
+	for _, m := range o.Modules {
+		cfg += "module\t\t\t" + m + "\n"
+	}
 	if err := os.WriteFile(filepath.Join(dir, "config"), []byte(cfg), 0o600); err != nil {
 		return nil, err
 	}
