@@ -12,4 +12,7 @@ var (
 	// ErrSecret reports a password or token in a source; secrets belong
 	// in the OS keyring only.
 	ErrSecret = errors.New("provisioning: secrets are never provisioned")
+	// ErrNeedsAgent reports a sip.user or sip.auth_user template with
+	// AgentPlaceholder expanded without an agent ID.
+	ErrNeedsAgent = errors.New("provisioning: the SIP user names the agent, and no agent is known")
 )

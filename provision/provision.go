@@ -24,6 +24,15 @@ const (
 	SIPTransport Key = "sip.transport"
 	// SIPOutboundProxy is an optional outbound proxy, host or host:port.
 	SIPOutboundProxy Key = "sip.outbound_proxy"
+	// SIPUser is the user part of the agent's SIP address (the extension
+	// or SIP user name). It may contain the placeholder AgentPlaceholder,
+	// which ExpandAgent replaces with the ID the agent signs in with
+	// ("${agent}" on hot desks where SIP users equal agent IDs); without
+	// it, it names one fixed user (a PC bound to one extension).
+	SIPUser Key = "sip.user"
+	// SIPAuthUser is the digest authentication user when it differs from
+	// the SIP user; AgentPlaceholder works as in SIPUser.
+	SIPAuthUser Key = "sip.auth_user"
 	// CRMType is "none", "local", "salesforce", "hubspot", "dynamics",
 	// "servicenow" or "zendesk".
 	CRMType Key = "crm.type"
@@ -72,6 +81,8 @@ var specs = map[Key]spec{
 	SIPServer:        {kindString, checkHostPort},
 	SIPTransport:     {kindString, oneOf("udp", "tcp", "tls")},
 	SIPOutboundProxy: {kindString, checkHostPort},
+	SIPUser:          {kindString, checkSIPUserTemplate},
+	SIPAuthUser:      {kindString, checkSIPUserTemplate},
 	CRMType:          {kindString, oneOf("none", "local", "salesforce", "hubspot", "dynamics", "servicenow", "zendesk")},
 	CRMInstanceURL:   {kindString, checkHTTPS},
 	CRMClientID:      {kindString, checkClientID},
@@ -192,15 +203,19 @@ type Settings struct {
 	SIPServer        string
 	SIPTransport     string
 	SIPOutboundProxy string
-	CRMType          string
-	CRMInstanceURL   string
-	CRMClientID      string
-	SharedPC         bool
-	Autostart        bool
-	AllowedStatuses  []string
-	WrapUpTime       time.Duration
-	OutcomeRequired  bool
-	Recording        string
+	// SIPUser and SIPAuthUser are templates: ExpandAgent turns them into
+	// the agent's SIP user and authentication user.
+	SIPUser         string
+	SIPAuthUser     string
+	CRMType         string
+	CRMInstanceURL  string
+	CRMClientID     string
+	SharedPC        bool
+	Autostart       bool
+	AllowedStatuses []string
+	WrapUpTime      time.Duration
+	OutcomeRequired bool
+	Recording       string
 
 	origin  map[Key]string
 	locked  map[Key]string
@@ -269,6 +284,10 @@ func Resolve(user Layer, machine ...Layer) Settings {
 			s.SIPTransport = v.(string)
 		case SIPOutboundProxy:
 			s.SIPOutboundProxy = v.(string)
+		case SIPUser:
+			s.SIPUser = v.(string)
+		case SIPAuthUser:
+			s.SIPAuthUser = v.(string)
 		case CRMType:
 			s.CRMType = v.(string)
 		case CRMInstanceURL:
@@ -439,6 +458,63 @@ func checkHostPort(v any) error {
 		return fmt.Errorf("%q: empty host", s)
 	}
 	return nil
+}
+
+// AgentPlaceholder in sip.user or sip.auth_user stands for the ID the
+// agent signs in with.
+const AgentPlaceholder = "${agent}"
+
+// NeedsAgent reports whether template contains AgentPlaceholder.
+func NeedsAgent(template string) bool { return strings.Contains(template, AgentPlaceholder) }
+
+// ExpandAgent returns the SIP user that template (a sip.user or
+// sip.auth_user value) names for agentID: every AgentPlaceholder replaced
+// by the agent's ID. A template without the placeholder is returned as it
+// is. A template that needs an agent when agentID is empty is
+// ErrNeedsAgent; an agent ID that makes no valid SIP user (a space, an
+// '@') is ErrBadValue.
+func ExpandAgent(template, agentID string) (string, error) {
+	if !NeedsAgent(template) {
+		return template, nil
+	}
+	id := strings.TrimSpace(agentID)
+	if id == "" {
+		return "", fmt.Errorf("%w: %q", ErrNeedsAgent, template)
+	}
+	user := strings.ReplaceAll(template, AgentPlaceholder, id)
+	if err := checkSIPUser(user); err != nil {
+		return "", fmt.Errorf("%w: agent %q in %q: %w", ErrBadValue, id, template, err)
+	}
+	return user, nil
+}
+
+// sipUserChars are the characters RFC 3261 allows unescaped in the user
+// part of a SIP URI besides letters and digits (unreserved and
+// user-unreserved), plus '%' of an escape.
+const sipUserChars = "-_.!~*'()&=+$,;?/%"
+
+func checkSIPUser(s string) error {
+	if s == "" || len(s) > 128 {
+		return fmt.Errorf("%q: want 1 to 128 characters", s)
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune(sipUserChars, r)) {
+			return fmt.Errorf("%q: %q is not allowed in a SIP user (letters, digits and %s)", s, r, sipUserChars)
+		}
+	}
+	return nil
+}
+
+// checkSIPUserTemplate checks a sip.user or sip.auth_user value: a SIP
+// user in which AgentPlaceholder may stand for the agent's ID; any other
+// "${...}" is a mistake.
+func checkSIPUserTemplate(v any) error {
+	s := v.(string)
+	rest := strings.ReplaceAll(s, AgentPlaceholder, "agent")
+	if strings.Contains(rest, "${") {
+		return fmt.Errorf("%q: the only placeholder is %s", s, AgentPlaceholder)
+	}
+	return checkSIPUser(rest)
 }
 
 func checkHTTPS(v any) error {

@@ -142,6 +142,11 @@ func TestBadInput(t *testing.T) {
 		{"duplicate", `{"policy.allowed_statuses":["Break","break"]}`, ErrBadValue, "twice"},
 		{"version", `{"version":2}`, ErrBadValue, "version"},
 		{"string type", `{"sip.server":true}`, ErrBadValue, "string"},
+		{"sip user at", `{"sip.user":"1001@pbx.example.com"}`, ErrBadValue, "sip.user"},
+		{"sip user space", `{"sip.user":"agent 7"}`, ErrBadValue, "not allowed"},
+		{"sip user placeholder", `{"sip.user":"${user}"}`, ErrBadValue, "${agent}"},
+		{"auth user colon", `{"sip.auth_user":"a:b"}`, ErrBadValue, "sip.auth_user"},
+		{"sip user long", `{"sip.user":"` + strings.Repeat("1", 129) + `"}`, ErrBadValue, "128"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := ParseJSON("f.json", []byte(c.in))
@@ -155,6 +160,52 @@ func TestBadInput(t *testing.T) {
 				t.Errorf("the error leaks the secret: %v", err)
 			}
 		})
+	}
+}
+
+// TestSIPUserTemplate: IT provisions the SIP user as a template naming the
+// agent (hot desks), a fixed user (a PC bound to one extension), and an
+// authentication user; the agent's own file cannot override a locked one.
+func TestSIPUserTemplate(t *testing.T) {
+	machine := mustJSON(t, "machine", `{"sip.server":"pbx.example.com","sip.user":"${agent}","sip.auth_user":"auth-${agent}.desk",
+		"locked":["sip.user"]}`)
+	s := Resolve(mustJSON(t, "user", `{"sip.user":"9999","sip.auth_user":"mine"}`), machine)
+	if s.SIPUser != "${agent}" || s.SIPAuthUser != "mine" || !s.Locked(SIPUser) || s.Locked(SIPAuthUser) {
+		t.Fatalf("user %q auth %q locked %v/%v", s.SIPUser, s.SIPAuthUser, s.Locked(SIPUser), s.Locked(SIPAuthUser))
+	}
+	if !slices.Equal(s.Ignored(), []Key{SIPUser}) {
+		t.Errorf("ignored %v", s.Ignored())
+	}
+	for _, c := range []struct {
+		template, agent, want string
+		err                   error
+	}{
+		{"${agent}", "4711", "4711", nil},
+		{"${agent}", " agent7 ", "agent7", nil},
+		{"auth-${agent}.desk", "a.b", "auth-a.b.desk", nil},
+		{"${agent}-${agent}", "x", "x-x", nil},
+		{"1001", "", "1001", nil},
+		{"1001", "whoever", "1001", nil},
+		{"${agent}", "", "", ErrNeedsAgent},
+		{"${agent}", "   ", "", ErrNeedsAgent},
+		{"${agent}", "alice smith", "", ErrBadValue},
+		{"${agent}", "alice@corp", "", ErrBadValue},
+	} {
+		got, err := ExpandAgent(c.template, c.agent)
+		if got != c.want || !errors.Is(err, c.err) || (err == nil) != (c.err == nil) {
+			t.Errorf("ExpandAgent(%q, %q) = %q, %v; want %q, %v", c.template, c.agent, got, err, c.want, c.err)
+		}
+		if err != nil && !strings.Contains(err.Error(), c.template) {
+			t.Errorf("%v does not name the template %q", err, c.template)
+		}
+	}
+	if !NeedsAgent("x${agent}") || NeedsAgent("1001") {
+		t.Error("NeedsAgent")
+	}
+	// The registry holds it as a plain string; "" is unset.
+	l, err := FromStrings("HKLM", map[string]string{"sip.user": "${agent}", "sip.auth_user": ""})
+	if err != nil || !l.Set(SIPUser) || l.Set(SIPAuthUser) {
+		t.Fatalf("registry layer: %v set %v/%v", err, l.Set(SIPUser), l.Set(SIPAuthUser))
 	}
 }
 

@@ -71,7 +71,7 @@ func TestProvisionedAutostart(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg, _, err := applyProvisioning(configFile{}, "softphone.json", machine)
+		cfg, _, err := applyProvisioning(configFile{}, "softphone.json", machine, "")
 		if err != nil {
 			t.Fatal(err)
 		}

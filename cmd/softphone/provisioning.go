@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -28,17 +29,21 @@ func machineLayers(path string) ([]provision.Layer, error) {
 
 // applyProvisioning lays the user's configuration file (origin names it)
 // over the machine's provisioning layers, lowest first, with
-// provision.Resolve: the file's sip server, transport and outbound proxy
-// and shared_pc win unless IT locked them. It returns the configuration
-// with the resolved values and the core configuration agents sign in with
-// (the provisioned wrap-up time, mandatory outcome, recording policy and
-// break reasons over the defaults).
-func applyProvisioning(cfg configFile, origin string, machine []provision.Layer) (configFile, domain.Config, error) {
+// provision.Resolve: the file's sip server, user, authentication user,
+// transport and outbound proxy and shared_pc win unless IT locked them.
+// When the file has no account but IT provisions sip.server and sip.user,
+// the account is IT's alone (no per-user file is needed). A sip.user or
+// sip.auth_user naming the agent ("${agent}") is expanded with agentID
+// (-agent); without one it is an error that says so. It returns the
+// configuration with the resolved values and the core configuration
+// agents sign in with (the provisioned wrap-up time, mandatory outcome,
+// recording policy and break reasons over the defaults).
+func applyProvisioning(cfg configFile, origin string, machine []provision.Layer, agentID string) (configFile, domain.Config, error) {
 	m := map[string]any{}
 	if a := cfg.Account; a != nil {
 		for k, v := range map[provision.Key]string{
 			provision.SIPServer: a.Domain, provision.SIPTransport: strings.ToLower(strings.TrimSpace(a.Transport)),
-			provision.SIPOutboundProxy: a.OutboundProxy,
+			provision.SIPOutboundProxy: a.OutboundProxy, provision.SIPUser: a.User, provision.SIPAuthUser: a.AuthUser,
 		} {
 			if strings.TrimSpace(v) != "" {
 				m[string(k)] = v
@@ -63,10 +68,31 @@ func applyProvisioning(cfg configFile, origin string, machine []provision.Layer)
 	}
 	s := provision.Resolve(user, machine...)
 
+	if cfg.Account == nil && s.IsSet(provision.SIPServer) && s.IsSet(provision.SIPUser) {
+		cfg.Account = &accountConfig{} // IT's account: every value below
+	}
 	if cfg.Account != nil {
 		a := *cfg.Account
 		if s.IsSet(provision.SIPServer) {
 			a.Domain = s.SIPServer
+		}
+		for _, f := range []struct {
+			key   provision.Key
+			value string
+			dst   *string
+		}{{provision.SIPUser, s.SIPUser, &a.User}, {provision.SIPAuthUser, s.SIPAuthUser, &a.AuthUser}} {
+			if !s.IsSet(f.key) {
+				continue
+			}
+			v, err := provision.ExpandAgent(f.value, agentID)
+			if errors.Is(err, provision.ErrNeedsAgent) {
+				return configFile{}, domain.Config{}, fmt.Errorf("%w: %s from %s is %q, the ID the agent signs in with: start softphone with -agent ID (the login screen does not switch SIP accounts)",
+					errBadConfig, f.key, s.Origin(f.key), f.value)
+			}
+			if err != nil {
+				return configFile{}, domain.Config{}, fmt.Errorf("%w: %s from %s: %w", errBadConfig, f.key, s.Origin(f.key), err)
+			}
+			*f.dst = v
 		}
 		if s.IsSet(provision.SIPTransport) {
 			a.Transport = s.SIPTransport

@@ -37,7 +37,7 @@ func TestProvisioningUnderTheUserFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, ac, err := applyProvisioning(user, "softphone.json", machine)
+	cfg, ac, err := applyProvisioning(user, "softphone.json", machine, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func TestProvisioningUnderTheUserFile(t *testing.T) {
 	}
 
 	// No provisioning: the user's file and the core's defaults.
-	cfg, ac, err = applyProvisioning(user, "softphone.json", nil)
+	cfg, ac, err = applyProvisioning(user, "softphone.json", nil, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func TestProvisioningUnderTheUserFile(t *testing.T) {
 		t.Fatalf("without provisioning: %+v %v %v", cfg.Account, *cfg.SharedPC, ac.WrapUpTime)
 	}
 	// Demo mode (no account) still takes the policies.
-	cfg, ac, err = applyProvisioning(configFile{}, "softphone.json", machine)
+	cfg, ac, err = applyProvisioning(configFile{}, "softphone.json", machine, "")
 	if err != nil || cfg.Account != nil || ac.WrapUpTime != 15*time.Second || cfg.SharedPC == nil || !*cfg.SharedPC {
 		t.Fatalf("no account: %+v %v %v", cfg, ac.WrapUpTime, err)
 	}
@@ -102,7 +102,7 @@ func TestProvisioningBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	user := configFile{Account: &accountConfig{User: "1", Domain: "d", Transport: "tls", SRTP: "required"}}
-	if _, _, err := applyProvisioning(user, "softphone.json", []provision.Layer{l}); !errors.Is(err, errBadConfig) || !strings.Contains(err.Error(), "needs transport tls") {
+	if _, _, err := applyProvisioning(user, "softphone.json", []provision.Layer{l}, ""); !errors.Is(err, errBadConfig) || !strings.Contains(err.Error(), "needs transport tls") {
 		t.Fatalf("srtp with a locked udp transport: %v", err)
 	}
 }
@@ -126,14 +126,14 @@ func TestProvisionedCRM(t *testing.T) {
 		t.Fatal(err)
 	}
 	it := `{"crm.type": "zendesk", "crm.instance_url": "https://corp.zendesk.com", "crm.client_id": "softphone-desk"`
-	cfg, _, err := applyProvisioning(user, "softphone.json", layer(t, it+`}`))
+	cfg, _, err := applyProvisioning(user, "softphone.json", layer(t, it+`}`), "")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if c := cfg.CRM; c.kind() != "salesforce" || c.InstanceURL != "https://home.my.salesforce.com" || c.ClientID != "3MVGhome" {
 		t.Fatalf("unlocked: %+v, want the user's salesforce", c)
 	}
-	cfg, _, err = applyProvisioning(user, "softphone.json", layer(t, it+`, "locked": ["crm.type", "crm.instance_url", "crm.client_id"]}`))
+	cfg, _, err = applyProvisioning(user, "softphone.json", layer(t, it+`, "locked": ["crm.type", "crm.instance_url", "crm.client_id"]}`), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,12 +142,12 @@ func TestProvisionedCRM(t *testing.T) {
 		t.Fatalf("locked: %+v, want IT's zendesk without the salesforce field", c)
 	}
 	// IT provisions a CRM the user's file does not mention at all.
-	cfg, _, err = applyProvisioning(configFile{}, "softphone.json", layer(t, it+`}`))
+	cfg, _, err = applyProvisioning(configFile{}, "softphone.json", layer(t, it+`}`), "")
 	if err != nil || cfg.CRM.kind() != "zendesk" {
 		t.Fatalf("provisioned only: %+v %v", cfg.CRM, err)
 	}
 	// An incomplete provisioned CRM is a clear error, not a desk without CRM.
-	_, _, err = applyProvisioning(configFile{}, "softphone.json", layer(t, `{"crm.type": "dynamics"}`))
+	_, _, err = applyProvisioning(configFile{}, "softphone.json", layer(t, `{"crm.type": "dynamics"}`), "")
 	if !errors.Is(err, errBadConfig) || !strings.Contains(err.Error(), "dynamics needs client_id") {
 		t.Fatalf("incomplete: %v", err)
 	}
@@ -156,5 +156,70 @@ func TestProvisionedCRM(t *testing.T) {
 		if _, err := parseConfig([]byte(bad)); !errors.Is(err, errBadConfig) {
 			t.Errorf("%s: %v", bad, err)
 		}
+	}
+}
+
+// TestProvisionedSIPUser: IT's sip.user and sip.auth_user make the account
+// when the user's file has none, expand "${agent}" with the -agent ID,
+// override the file's user only when locked, and fail clearly when the
+// template needs an agent and none is given.
+func TestProvisionedSIPUser(t *testing.T) {
+	layer := func(t *testing.T, s string) []provision.Layer {
+		t.Helper()
+		l, err := provision.ParseJSON("provisioning.json", []byte(s))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return []provision.Layer{l}
+	}
+	it := `{"sip.server": "pbx.corp.example", "sip.transport": "tls", "sip.user": "${agent}", "sip.auth_user": "a-${agent}"`
+	cfg, _, err := applyProvisioning(configFile{}, "softphone.json", layer(t, it+`}`), "4711")
+	if err != nil {
+		t.Fatal(err)
+	}
+	acct, err := cfg.Account.sipAccount()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acct.User != "4711" || acct.AuthUser != "a-4711" || acct.Domain != "pbx.corp.example" || acct.Transport != sip.TransportTLS {
+		t.Fatalf("provisioned account %+v", acct)
+	}
+	if keyringAccount(acct) != "4711@pbx.corp.example" {
+		t.Errorf("keyring name %q", keyringAccount(acct))
+	}
+
+	// No agent: an error naming the setting and the flag, not demo mode.
+	_, _, err = applyProvisioning(configFile{}, "softphone.json", layer(t, it+`}`), "")
+	if !errors.Is(err, errBadConfig) || !strings.Contains(err.Error(), "-agent") || !strings.Contains(err.Error(), "sip.user") {
+		t.Fatalf("no agent: %v", err)
+	}
+	// An agent ID that makes no SIP user.
+	if _, _, err = applyProvisioning(configFile{}, "softphone.json", layer(t, it+`}`), "alice smith"); !errors.Is(err, errBadConfig) {
+		t.Fatalf("agent with a space: %v", err)
+	}
+
+	// The user's file wins where IT did not lock the user; a lock wins.
+	user, err := parseConfig([]byte(`{"account": {"user": "1001", "auth_user": "me", "domain": "pbx.corp.example", "transport": "tls"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, _, err = applyProvisioning(user, "softphone.json", layer(t, it+`}`), "4711")
+	if err != nil || cfg.Account.User != "1001" || cfg.Account.AuthUser != "me" {
+		t.Fatalf("unlocked: %+v %v", cfg.Account, err)
+	}
+	cfg, _, err = applyProvisioning(user, "softphone.json", layer(t, it+`, "locked": ["sip.user"]}`), "4711")
+	if err != nil || cfg.Account.User != "4711" || cfg.Account.AuthUser != "me" {
+		t.Fatalf("locked user: %+v %v", cfg.Account, err)
+	}
+
+	// A fixed user (a PC bound to one extension) needs no agent; a user
+	// without a server makes no account (demo mode, as before).
+	cfg, _, err = applyProvisioning(configFile{}, "softphone.json", layer(t, `{"sip.server": "pbx.corp.example", "sip.user": "2001"}`), "")
+	if err != nil || cfg.Account == nil || cfg.Account.User != "2001" || cfg.Account.AuthUser != "" {
+		t.Fatalf("fixed user: %+v %v", cfg.Account, err)
+	}
+	cfg, _, err = applyProvisioning(configFile{}, "softphone.json", layer(t, `{"sip.user": "2001"}`), "")
+	if err != nil || cfg.Account != nil {
+		t.Fatalf("user without server: %+v %v", cfg.Account, err)
 	}
 }
