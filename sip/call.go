@@ -33,9 +33,17 @@ type call struct {
 	remoteHeld   bool
 	cancelInvite context.CancelFunc
 	answered     bool
-	sdpVersion   uint64 // o= version of our last SDP (encrypted calls)
-	ownAckCSeq   uint32 // CSeq of a re-INVITE we answered ourselves
+	sdpVersion   uint64       // o= version of our last SDP (encrypted calls)
+	ownAckCSeq   uint32       // CSeq of a re-INVITE we answered ourselves
+	remote       domain.Party // the far end's identity as last reported to the core
+	callerGone   bool         // inbound: the caller cancelled before the answer
 }
+
+// missedLinger is how long an inbound call the caller cancelled stays
+// known after it ended, so an Answer racing the CANCEL is a no-op (the
+// core learns the missed call from the CallEnded already posted) rather
+// than an "unknown call" failure.
+const missedLinger = time.Minute
 
 func newCall(id domain.CallID, inbound bool) *call {
 	return &call{id: id, inbound: inbound, cmds: make(chan func(), 16), done: make(chan struct{})}
@@ -315,6 +323,7 @@ func (e *Engine) middleware(next sipgo.RequestHandler) sipgo.RequestHandler {
 					return
 				}
 			} else if c := e.callBySIPID(callIDOf(req)); c != nil {
+				e.identityUpdate(c, req)
 				if len(req.Body()) > 0 {
 					held := sdpHeld(req.Body())
 					c.mu.Lock()
@@ -405,14 +414,24 @@ func (e *Engine) serveInbound(d *diago.DialogServerSession) {
 	e.wg.Add(1)
 	defer e.wg.Done()
 	defer close(c.done)
-	defer e.removeCall(c)
+	defer func() {
+		if c.gone() {
+			time.AfterFunc(missedLinger, func() { e.removeCall(c) })
+			return
+		}
+		e.removeCall(c)
+	}()
 
 	_ = d.Trying()
 	if err := d.Ringing(); err != nil {
 		log.Warn("cannot send ringing", "error", err)
 		return
 	}
-	e.post(domain.CallOffered{ID: c.id, Remote: callerOf(d.InviteRequest), DialedNumber: dialedOf(d.InviteRequest)})
+	remote := callerOf(d.InviteRequest)
+	c.mu.Lock()
+	c.remote = remote
+	c.mu.Unlock()
+	e.post(domain.CallOffered{ID: c.id, Remote: remote, DialedNumber: dialedOf(d.InviteRequest)})
 	ctx := d.Context()
 	for {
 		select {
@@ -434,6 +453,9 @@ func (e *Engine) serveInbound(d *diago.DialogServerSession) {
 			}
 		case <-ctx.Done():
 			log.Info("caller hung up before answer")
+			c.mu.Lock()
+			c.callerGone = true
+			c.mu.Unlock()
 			e.post(domain.CallEnded{ID: c.id, Cause: domain.CauseMissed, Reason: "caller hung up"})
 			return
 		}
@@ -485,11 +507,13 @@ func (e *Engine) Answer(id domain.CallID) error {
 	if !c.inbound {
 		return fmt.Errorf("%w: answer an outbound call", ErrCallState)
 	}
-	return c.do(func() {
+	err = c.do(func() {
 		c.mu.Lock()
 		d, answered := c.srv, c.answered
 		c.mu.Unlock()
-		if answered {
+		if answered || d.Context().Err() != nil {
+			// Already answered, or the caller cancelled just before: the
+			// call goroutine reports the missed call.
 			return
 		}
 		err := d.AnswerOptions(diago.AnswerOptions{
@@ -497,10 +521,17 @@ func (e *Engine) Answer(id domain.CallID) error {
 			OnMediaUpdate: func(*diago.DialogMedia) { e.mediaUpdated(c) },
 		})
 		if err != nil {
-			e.log.Warn("answer failed", "call_id", string(id), "error", err)
 			c.mu.Lock()
 			c.localEnd = true
 			c.mu.Unlock()
+			if errors.Is(err, sip.ErrTransactionCanceled) || d.Context().Err() != nil {
+				// The CANCEL won the race with our 200 (the caller got
+				// 487): a missed call, never a connected one.
+				e.log.Info("caller cancelled while the call was answered", "call_id", string(id))
+				e.post(domain.CallEnded{ID: id, Cause: domain.CauseMissed, Reason: "caller hung up"})
+				return
+			}
+			e.log.Warn("answer failed", "call_id", string(id), "error", err)
 			e.post(domain.CallFailed{ID: id, Cause: domain.CauseNetwork, Reason: "answer failed: " + err.Error()})
 			return
 		}
@@ -508,6 +539,18 @@ func (e *Engine) Answer(id domain.CallID) error {
 		c.answered = true
 		c.mu.Unlock()
 	})
+	if errors.Is(err, ErrUnknownCall) && c.gone() {
+		return nil // the caller cancelled first: CallEnded (missed) is posted
+	}
+	return err
+}
+
+// gone reports whether an inbound call ended because the caller cancelled
+// before it was answered.
+func (c *call) gone() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.callerGone
 }
 
 // Reject refuses an offered call with code (486 Busy Here, 603 Decline,
@@ -544,7 +587,7 @@ func (e *Engine) respondOffered(id domain.CallID, what string, respond func(*dia
 	if !c.inbound {
 		return fmt.Errorf("%w: %s an outbound call", ErrCallState, what)
 	}
-	return c.do(func() {
+	err = c.do(func() {
 		c.mu.Lock()
 		d, answered := c.srv, c.answered
 		c.localEnd = !answered || c.localEnd
@@ -556,6 +599,10 @@ func (e *Engine) respondOffered(id domain.CallID, what string, respond func(*dia
 			e.log.Warn(what+" failed", "call_id", string(id), "error", err)
 		}
 	})
+	if errors.Is(err, ErrUnknownCall) && c.gone() {
+		return nil // the caller cancelled first: nothing left to refuse
+	}
+	return err
 }
 
 // Hangup ends a call: cancels an outbound call still ringing, rejects an
@@ -578,25 +625,30 @@ func (e *Engine) Hangup(id domain.CallID) error {
 		return nil
 	}
 	// Commands queued before (hold, DTMF) run first, in order.
-	return c.do(func() {
+	err = c.do(func() {
 		ctx, done := context.WithTimeout(e.ctx, 10*time.Second)
 		defer done()
 		c.mu.Lock()
 		c.localEnd = true
 		srv, cli, answered := c.srv, c.cli, c.answered
 		c.mu.Unlock()
+		var herr error
 		switch {
 		case cli != nil:
-			err = cli.Hangup(ctx)
+			herr = cli.Hangup(ctx)
 		case srv != nil && answered:
-			err = srv.Hangup(ctx)
+			herr = srv.Hangup(ctx)
 		case srv != nil:
-			err = srv.Respond(sip.StatusBusyHere, "Busy Here", nil)
+			herr = srv.Respond(sip.StatusBusyHere, "Busy Here", nil)
 		}
-		if err != nil {
-			e.log.Info("hangup", "call_id", string(id), "error", err)
+		if herr != nil {
+			e.log.Info("hangup", "call_id", string(id), "error", herr)
 		}
 	})
+	if errors.Is(err, ErrUnknownCall) {
+		return nil // ended meanwhile: hanging up twice is harmless
+	}
+	return err
 }
 
 // Hold puts a connected call on hold (re-INVITE sendonly) or resumes it.

@@ -103,8 +103,25 @@
 // and DTLS-SRTP. G.722 needs an encoder and decoder of our own (its RTP
 // clock is 8000 while the audio is 16 kHz).
 //
-// Received DTMF (RFC 4733 while Rx is read, and SIP INFO) goes to the
-// WithDTMFHandler function only: the core has no input for it yet.
+// Received DTMF (RFC 4733 events seen while Rx is read, and SIP INFO) is
+// posted as domain.DTMFReceived, one event per digit, in order (and given
+// to the optional WithDTMFHandler function). Digits are never logged.
+//
+// The far end's identity after a transfer is posted as
+// domain.RemotePartyChanged: from the replacing INVITE (Replaces; its
+// P-Asserted-Identity, Remote-Party-ID or From), and from a
+// P-Asserted-Identity or Remote-Party-ID in a re-INVITE or an UPDATE. diago
+// has no UPDATE handler (sipgo would answer 405): ours answers an UPDATE
+// without a body 200, one with an SDP offer 488, one outside a dialog 481.
+//
+// CANCEL: a CANCEL that arrives after our 200 OK (it crossed the answer)
+// is answered 200 by sipgo's INVITE transaction, still alive in the
+// Accepted state (RFC 6026), and changes nothing: the caller ACKs and
+// ends the call with BYE. A CANCEL matching no transaction gets 481. When
+// the CANCEL wins the race with the agent's answer, the call is reported
+// once as CallEnded with CauseMissed, never as answered; an Answer,
+// Reject or Hangup that reaches the engine after that is a no-op (the
+// call stays known for a minute for this).
 //
 // It must not import agent (only agent/domain), ui, audio, store, secrets
 // or crm.

@@ -34,18 +34,23 @@ func (m DTMFMode) String() string {
 	return "dtmf(" + strconv.Itoa(int(m)) + ")"
 }
 
-// WithDTMFHandler sets the function told about every DTMF digit the far
-// end sends (RFC 4733 events seen while Rx is read, and SIP INFO). It is
-// called on a network goroutine and must return quickly.
+// WithDTMFHandler sets a function told about every DTMF digit the far end
+// sends (RFC 4733 events seen while Rx is read, and SIP INFO), besides the
+// domain.DTMFReceived event posted to the sink. It is called on a network
+// goroutine and must return quickly. Most callers need only the event.
 func WithDTMFHandler(f func(id domain.CallID, digit string)) Option {
 	return func(e *Engine) { e.onDTMF = f }
 }
 
+// dtmfReceived reports a digit the far end keyed: a DTMFReceived event
+// (and the WithDTMFHandler function). The digit itself is never logged: it
+// may be part of a PIN.
 func (e *Engine) dtmfReceived(id domain.CallID, digit string) {
 	e.log.Debug("dtmf received", "call_id", string(id))
 	if e.onDTMF != nil {
 		e.onDTMF(id, digit)
 	}
+	e.post(domain.DTMFReceived{ID: id, Digit: digit})
 }
 
 // infoDigits sends digits as in-dialog SIP INFO requests, one per digit,

@@ -97,6 +97,14 @@ func TestInfoDTMFReceived(t *testing.T) {
 	if err := uac.Wait(20 * time.Second); err != nil {
 		t.Fatal(err)
 	}
+	// The core gets each digit as DTMFReceived, in order, once: a digit is
+	// posted before its INFO is answered, so all are in by now.
+	if n := s.count(isDigit(off.ID)); n != 2 {
+		t.Errorf("%d DTMFReceived events, want 2", n)
+	}
+	if got := waitDigits(t, s, off.ID, 2, 10*time.Second); got != "5#" {
+		t.Errorf("DTMFReceived %q, want 5#", got)
+	}
 	s.wait(t, "ended", 10*time.Second, isEnded(off.ID))
 	mu.Lock()
 	defer mu.Unlock()

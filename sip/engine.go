@@ -234,7 +234,15 @@ func (e *Engine) listen(parent context.Context) error {
 			e.log.Info("stun mapped address for media", "ip", ip.String())
 		}
 	}
+	srv, err := sipgo.NewServer(ua, sipgo.WithServerLogger(e.log.With("lib", "sipgo")))
+	if err != nil {
+		cancel()
+		_ = ua.Close()
+		return err
+	}
+	srv.OnRequest(sip.UPDATE, e.serveUpdate) // diago has no UPDATE handler
 	dg := diago.NewDiago(ua,
+		diago.WithServer(srv),
 		diago.WithLogger(e.log.With("lib", "diago")),
 		diago.WithTransport(tr),
 		diago.WithMediaConfig(diago.MediaConfig{Codecs: e.codecs}),

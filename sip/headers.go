@@ -105,6 +105,28 @@ func callerOf(req *sip.Request) domain.Party {
 	return p
 }
 
+// assertedOf returns the identity a request asserts in P-Asserted-Identity
+// or Remote-Party-ID (not From, which never changes within a dialog), and
+// whether it carries one.
+func assertedOf(req *sip.Request) (domain.Party, bool) {
+	for _, name := range []string{"P-Asserted-Identity", "Remote-Party-ID"} {
+		h := req.GetHeader(name)
+		if h == nil {
+			continue
+		}
+		dn, u, ok := parseAddress(h.Value())
+		if !ok || (uriNumber(u) == "" && dn == "") {
+			continue
+		}
+		p := domain.Party{Number: uriNumber(u), Name: dn}
+		if strings.EqualFold(p.Number, "anonymous") {
+			p.Number = ""
+		}
+		return p, p.Number != "" || p.Name != ""
+	}
+	return domain.Party{}, false
+}
+
 // dialedOf returns the number the caller dialled: the first Diversion or
 // History-Info entry (the original target before forwarding), else To.
 func dialedOf(req *sip.Request) string {
@@ -162,4 +184,62 @@ func sdpHeld(body []byte) bool {
 		return true
 	}
 	return strings.Contains(s, "c=in ip4 0.0.0.0")
+}
+
+// identityUpdate reports the far end's new identity when an in-dialog
+// request (re-INVITE, UPDATE) asserts one that differs from what the core
+// was last told: the far end was transferred on its side.
+func (e *Engine) identityUpdate(c *call, req *sip.Request) {
+	p, ok := assertedOf(req)
+	if !ok {
+		return
+	}
+	e.remoteChanged(c, p)
+}
+
+// remoteChanged posts RemotePartyChanged when p is not the identity last
+// reported for c. The party is not logged (phone numbers stay out of logs).
+func (e *Engine) remoteChanged(c *call, p domain.Party) {
+	c.mu.Lock()
+	same := c.remote == p
+	c.remote = p
+	answered := c.answered
+	c.mu.Unlock()
+	if same || !answered {
+		return
+	}
+	e.log.Info("remote party changed", "call_id", string(c.id))
+	e.post(domain.RemotePartyChanged{ID: c.id, Party: p})
+}
+
+// serveUpdate is the server's UPDATE handler (diago v0.31.0 registers
+// none, so sipgo would answer 405). An UPDATE without a body in one of our
+// dialogs is a connected-identity update or a session refresh (RFC 3311,
+// PBXs announce a transfer on their side this way): the asserted identity
+// is taken and the UPDATE answered 200. An SDP offer in an UPDATE is
+// refused with 488 (the session stays as it was); outside a dialog, 481.
+func (e *Engine) serveUpdate(req *sip.Request, tx sip.ServerTransaction) {
+	c := e.callBySIPID(callIDOf(req))
+	if c == nil || !c.confirmed() {
+		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist", nil))
+		return
+	}
+	if len(req.Body()) > 0 {
+		e.log.Info("update with a session offer refused", "call_id", string(c.id))
+		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusNotAcceptableHere, "Not Acceptable Here", nil))
+		return
+	}
+	e.identityUpdate(c, req)
+	res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", nil)
+	if ct := c.localContact(); ct != nil {
+		res.AppendHeader(ct)
+	}
+	_ = tx.Respond(res)
+}
+
+// confirmed reports whether the call is answered (its dialog confirmed).
+func (c *call) confirmed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.answered
 }

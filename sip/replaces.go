@@ -15,6 +15,8 @@ import (
 // call); we answer it at once, hang up the replaced dialog and let the new
 // dialog carry on under the same domain call ID, so the core sees one
 // continuing call. The audio engine re-attaches when the old streams end.
+// The core learns the party now connected (P-Asserted-Identity,
+// Remote-Party-ID or From of the replacing INVITE) as RemotePartyChanged.
 
 // replacesID is a parsed Replaces header value.
 type replacesID struct {
@@ -126,6 +128,11 @@ func (e *Engine) serveReplacing(d *diago.DialogServerSession, replaces string) {
 		log.Warn("no media on replacing call", "error", err)
 	}
 	log.Info("call replaced by a transferred party")
+	old.mu.Lock()
+	nc.remote = old.remote
+	old.mu.Unlock()
+	// The party now connected is the one in the replacing INVITE.
+	e.remoteChanged(nc, callerOf(d.InviteRequest))
 	old.end() // BYE on the replaced dialog; its goroutine posts nothing
 	e.callLoop(nc, d.Context(), d, log)
 }

@@ -103,6 +103,7 @@ Call-ID: [call_id]
 CSeq: 1 INVITE
 Contact: <sip:t@[local_ip]:[local_port]>
 Replaces: [repl]
+P-Asserted-Identity: "Customer Carol" <sip:+15550001111@[local_ip]>
 Max-Forwards: 70
 Content-Type: application/sdp
 Content-Length: [len]
@@ -141,7 +142,8 @@ Content-Length: 0
 // transferee gets a REFER whose Refer-To carries Replaces, its INVITE with
 // Replaces reaches go2, which hangs up go1's consult dialog and keeps the
 // same call going with the transferee (our tone comes back through sipp's
-// RTP echo), and the NOTIFY reports success to go1.
+// RTP echo) and reports the transferee as its new remote party, and the
+// NOTIFY reports success to go1.
 func TestAttendedTransfer(t *testing.T) {
 	k := kamailio.Start(t, kamailio.Options{})
 	e1, s1 := registeredEngine(t, k, "go1", "go1-pw")
@@ -221,6 +223,12 @@ func TestAttendedTransfer(t *testing.T) {
 	// new offer; audio flows both ways (sipp echoes our tone back).
 	s2.none(t, "end of the replaced call", isEnded(off.ID))
 	s2.none(t, "new offer for a replacing invite", isOffered)
+	// go2's core learns who it now talks to: the transferee, not go1.
+	pc := s2.wait(t, "remote party change", 10*time.Second, isPartyChange(off.ID)).(domain.RemotePartyChanged)
+	if pc.Party != (domain.Party{Number: "+15550001111", Name: "Customer Carol"}) {
+		t.Errorf("party after the transfer %+v", pc.Party)
+	}
+	s1.none(t, "party change at the transferor", func(in domain.Input) bool { _, ok := in.(domain.RemotePartyChanged); return ok })
 	ca, err := e2.CallAudio(off.ID)
 	if err != nil {
 		t.Fatal(err)
