@@ -42,6 +42,10 @@
 //	FaultReadError         Status: 500 on GET (lookups and reads before a write)
 //
 // Slow is an Every latency fault on writes (Slow(0) may disarm everything).
+// A harness over an emukit emulator embeds EmukitBase, which does all of
+// that (and Start, Stop, Restart, RevokeAll and the browser sign-in) from
+// the matches of the connector's writes and reads and the CRM's own
+// answers where they differ from the defaults above.
 // ChildConnector builds its keyring with ChildKeyring, so tokens a rotating
 // CRM issues to the killed child are what the parent resumes with. A
 // harness whose emulator counts writes per record also implements
@@ -51,8 +55,8 @@
 // crm/salesforce (TestConformanceCatchesBrokenConnectors).
 //
 // It is imported by tests only, never by the app. It imports crm,
-// crm/crmtest, crm/outbox, store, secrets and agent/domain; never an
-// emulator or a connector (those come in through the Harness), never agent,
+// crm/crmtest, crm/emukit, crm/outbox, store, secrets and agent/domain;
+// never an emulator or a connector (those come in through the Harness), never agent,
 // ui, sip or audio.
 //
 // # Concurrency contract

@@ -1,12 +1,10 @@
 package dynamics_test
 
 import (
-	"context"
 	"errors"
 	"log/slog"
 	"net/http"
 	"os"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,12 +18,12 @@ import (
 
 // TestMain runs the conformance suite's re-executed app process when this
 // binary is that child, the tests otherwise.
-func TestMain(m *testing.M) { conformance.Main(m, &dvHarness{}) }
+func TestMain(m *testing.M) { conformance.Main(m, newDVHarness()) }
 
 // TestConformance runs the shared exactly-once suite (crm/conformance) on
 // the Dynamics connector over dynamicsemu.
 func TestConformance(t *testing.T) {
-	conformance.Run(t, &dvHarness{}, conformance.WithLogs(120), conformance.WithCrashLogs(120))
+	conformance.Run(t, newDVHarness(), conformance.WithLogs(120), conformance.WithCrashLogs(120))
 }
 
 var quiet = slog.New(slog.DiscardHandler)
@@ -40,32 +38,32 @@ const keyColumn = "cti_callkey"
 // dvHarness plugs the connector and dynamicsemu into the conformance
 // suite.
 type dvHarness struct {
-	mu      sync.Mutex
-	emu     *dynamicsemu.Server
-	users   map[string]emukit.User // agent -> emulator user
-	timeout time.Duration          // of the last Connector
+	conformance.EmukitBase[*dynamicsemu.Server]
 }
 
 var _ conformance.WriteCounter = (*dvHarness)(nil)
 
-func (h *dvHarness) Target() string { return dynamics.Name }
-
-func (h *dvHarness) Start(tb testing.TB) {
-	emu := dynamicsemu.New(dynamicsemu.Config{CustomColumns: []string{keyColumn}})
-	if err := emu.Start(); err != nil {
-		tb.Fatal(err)
+func newDVHarness() *dvHarness {
+	h := &dvHarness{}
+	h.New = func() *dynamicsemu.Server {
+		return dynamicsemu.New(dynamicsemu.Config{CustomColumns: []string{keyColumn}})
 	}
-	tb.Cleanup(func() { _ = emu.Close() })
-	h.mu.Lock()
-	h.emu, h.users = emu, map[string]emukit.User{}
-	h.mu.Unlock()
+	// The connector's writes are the create and the close, both PATCH
+	// phonecalls(<id>); its reads the state read before a write, lookups
+	// and WhoAmI.
+	h.WriteMatch = emukit.Match{Method: http.MethodPatch, Path: "/api/data/*"}
+	h.ReadMatches = []emukit.Match{{Method: http.MethodGet, Path: "/api/data/*"}}
+	h.Answers = map[conformance.Fault]emukit.Fault{
+		// Service protection: 429, Retry-After, 0x80072322.
+		conformance.FaultRateLimited: {Status: http.StatusTooManyRequests, Code: dynamicsemu.CodeRequestsExceeded,
+			Message: "Number of requests exceeded the limit of 6000 over time window of 300 seconds.",
+			Header:  map[string]string{"Retry-After": "1"}},
+		conformance.FaultReadError: {Status: http.StatusInternalServerError, Code: "0x80040216", Message: "An unexpected error occurred."},
+	}
+	return h
 }
 
-func (h *dvHarness) server() *dynamicsemu.Server {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.emu
-}
+func (h *dvHarness) Target() string { return dynamics.Name }
 
 func harnessConfig(emuURL string, kr crm.Keyring, timeout time.Duration, opener crm.Opener) dynamics.Config {
 	return dynamics.Config{OrgURL: emuURL, Authority: emuURL, Tenant: dynamicsemu.DefaultTenant, ClientID: dynamicsemu.DefaultClientID,
@@ -74,11 +72,9 @@ func harnessConfig(emuURL string, kr crm.Keyring, timeout time.Duration, opener 
 }
 
 func (h *dvHarness) Connector(tb testing.TB, kr *crmtest.Keyring, timeout time.Duration) crm.Connector {
-	h.mu.Lock()
-	h.timeout = timeout
-	h.mu.Unlock()
+	h.SetTimeout(timeout)
 	browser := &crmtest.Browser{}
-	conn, err := dynamics.New(harnessConfig(h.server().URL(), kr, timeout, browser.Open))
+	conn, err := dynamics.New(harnessConfig(h.Server().URL(), kr, timeout, browser.Open))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -86,91 +82,12 @@ func (h *dvHarness) Connector(tb testing.TB, kr *crmtest.Keyring, timeout time.D
 }
 
 func (h *dvHarness) SignIn(tb testing.TB, conn crm.Connector, agent string) {
-	emu := h.server()
-	h.mu.Lock()
-	u, ok := h.users[agent]
-	if !ok {
-		u = emu.AddUser(agent+"@emu.test", agent)
-		h.users[agent] = u
-	}
-	h.mu.Unlock()
-	emu.SetBrowserUser(u.ID)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if _, err := conn.SignIn(ctx, agent, crm.SignInOptions{}); err != nil {
-		tb.Fatal(err)
-	}
+	h.BrowserSignIn(tb, conn, agent)
 }
-
-func (h *dvHarness) Stop(tb testing.TB) {
-	if err := h.server().Stop(); err != nil {
-		tb.Fatal(err)
-	}
-}
-
-func (h *dvHarness) Restart(tb testing.TB) {
-	if err := h.server().Restart(); err != nil {
-		tb.Fatal(err)
-	}
-}
-
-// write matches the connector's writes: the create and the close, both
-// PATCH phonecalls(<id>).
-var write = emukit.Match{Method: http.MethodPatch, Path: "/api/data/*"}
-
-func (h *dvHarness) Arm(f conformance.Fault, nth int) {
-	m := write
-	m.Nth = nth
-	h.mu.Lock()
-	slow := h.timeout + 300*time.Millisecond
-	h.mu.Unlock()
-	var fault emukit.Fault
-	switch f {
-	case conformance.FaultExpiredToken:
-		fault = emukit.Fault{ExpireAccessTokens: true}
-	case conformance.FaultServerError:
-		fault = emukit.Fault{Status: http.StatusServiceUnavailable, Body: "<html><body>Service Unavailable</body></html>"}
-	case conformance.FaultRateLimited:
-		// Service protection: 429, Retry-After, 0x80072322.
-		fault = emukit.Fault{Status: http.StatusTooManyRequests, Code: dynamicsemu.CodeRequestsExceeded,
-			Message: "Number of requests exceeded the limit of 6000 over time window of 300 seconds.",
-			Header:  map[string]string{"Retry-After": "1"}}
-	case conformance.FaultCommitThenDrop:
-		fault = emukit.Fault{CommitThenDrop: true}
-	case conformance.FaultDropBeforeCommit:
-		fault = emukit.Fault{DropBeforeCommit: true}
-	case conformance.FaultTruncated:
-		fault = emukit.Fault{TruncateBody: true}
-	case conformance.FaultSlow:
-		fault = emukit.Fault{Latency: slow}
-	case conformance.FaultReadError:
-		// Reads: the state read before a write, lookups, WhoAmI.
-		m = emukit.Match{Method: http.MethodGet, Path: "/api/data/*", Nth: nth}
-		fault = emukit.Fault{Status: http.StatusInternalServerError, Code: "0x80040216", Message: "An unexpected error occurred."}
-	default:
-		panic("dvHarness: unknown fault " + f.String())
-	}
-	fault.Match = m
-	h.server().AddFault(fault)
-}
-
-func (h *dvHarness) Fired() int { return h.server().FaultsFired() }
-
-// Slow arms an Every latency fault on writes; Slow(0) disarms every fault
-// (the suite never mixes Slow and Arm).
-func (h *dvHarness) Slow(d time.Duration) {
-	emu := h.server()
-	emu.ClearFaults()
-	if d > 0 {
-		emu.AddFault(emukit.Fault{Match: emukit.Match{Method: http.MethodPatch, Path: "/api/data/*", Every: true}, Latency: d})
-	}
-}
-
-func (h *dvHarness) RevokeAll() { h.server().RevokeRefreshTokens() }
 
 func (h *dvHarness) Logs() map[string]int {
 	out := map[string]int{}
-	for _, pc := range h.server().PhoneCalls() {
+	for _, pc := range h.Server().PhoneCalls() {
 		k, _ := pc.Custom[keyColumn].(string)
 		out[k]++
 	}
@@ -183,7 +100,7 @@ func (h *dvHarness) Logs() map[string]int {
 // when it was left open.
 func (h *dvHarness) Writes() map[string]int {
 	out := map[string]int{}
-	for _, pc := range h.server().PhoneCalls() {
+	for _, pc := range h.Server().PhoneCalls() {
 		k, _ := pc.Custom[keyColumn].(string)
 		n := pc.Version - 1
 		if pc.StateCode != 1 {
@@ -195,7 +112,7 @@ func (h *dvHarness) Writes() map[string]int {
 }
 
 func (h *dvHarness) ChildEnv(tb testing.TB, kr *crmtest.Keyring, agent string) []string {
-	return []string{envURL + "=" + h.server().URL()}
+	return []string{envURL + "=" + h.Server().URL()}
 }
 
 func (h *dvHarness) ChildConnector() (crm.Connector, error) {

@@ -25,12 +25,12 @@ import (
 
 // TestMain runs the conformance suite's re-executed app process when this
 // binary is that child, the tests otherwise.
-func TestMain(m *testing.M) { conformance.Main(m, &hsHarness{}) }
+func TestMain(m *testing.M) { conformance.Main(m, newHSHarness(hubspot.AuthPortalToken)) }
 
 // TestConformance runs the shared exactly-once suite on the connector
 // with IT's portal token (the primary path) over hubspotemu.
 func TestConformance(t *testing.T) {
-	conformance.Run(t, &hsHarness{mode: hubspot.AuthPortalToken})
+	conformance.Run(t, newHSHarness(hubspot.AuthPortalToken))
 }
 
 // TestConformanceOAuth runs it with per-agent OAuth, where expired access
@@ -39,7 +39,7 @@ func TestConformanceOAuth(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the portal-token run covers the write path; -short skips the oauth run")
 	}
-	conformance.Run(t, &hsHarness{mode: hubspot.AuthOAuth}, conformance.WithLogs(200), conformance.WithCrashLogs(120))
+	conformance.Run(t, newHSHarness(hubspot.AuthOAuth), conformance.WithLogs(200), conformance.WithCrashLogs(120))
 }
 
 var quiet = slog.New(slog.DiscardHandler)
@@ -52,35 +52,38 @@ const (
 
 // hsHarness plugs the connector and hubspotemu into the conformance suite.
 type hsHarness struct {
+	conformance.EmukitBase[*hubspotemu.Server]
 	mode hubspot.AuthMode
 
-	mu      sync.Mutex
-	emu     *hubspotemu.Server
-	users   map[string]emukit.User
-	portal  string
-	timeout time.Duration
+	mu     sync.Mutex
+	portal string // IT's private-app token in AuthPortalToken mode
 }
 
 var _ conformance.WriteCounter = (*hsHarness)(nil)
 
-func (h *hsHarness) Target() string { return hubspot.Name }
-
-func (h *hsHarness) Start(tb testing.TB) {
-	emu := hubspotemu.New(hubspotemu.Config{})
-	if err := emu.Start(); err != nil {
-		tb.Fatal(err)
+func newHSHarness(mode hubspot.AuthMode) *hsHarness {
+	h := &hsHarness{mode: mode}
+	h.New = func() *hubspotemu.Server {
+		h.mu.Lock()
+		h.portal = ""
+		h.mu.Unlock()
+		return hubspotemu.New(hubspotemu.Config{})
 	}
-	tb.Cleanup(func() { _ = emu.Close() })
-	h.mu.Lock()
-	h.emu, h.users, h.portal = emu, map[string]emukit.User{}, ""
-	h.mu.Unlock()
+	// Writes: the batch upsert. Reads: the read before a write
+	// (batch/read) and a lookup (search).
+	h.WriteMatch = emukit.Match{Method: http.MethodPost, Path: "/crm/v3/objects/calls/batch/upsert"}
+	h.ReadMatches = []emukit.Match{
+		{Method: http.MethodPost, Path: "/crm/v3/objects/calls/batch/read"},
+		{Method: http.MethodPost, Path: "/crm/v3/objects/contacts/search"},
+	}
+	h.Answers = map[conformance.Fault]emukit.Fault{
+		conformance.FaultRateLimited: {Status: http.StatusTooManyRequests, Code: "TEN_SECONDLY_ROLLING", Header: map[string]string{"Retry-After": "1"}},
+		conformance.FaultReadError:   {Status: http.StatusInternalServerError, Code: "INTERNAL_ERROR"},
+	}
+	return h
 }
 
-func (h *hsHarness) server() *hubspotemu.Server {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.emu
-}
+func (h *hsHarness) Target() string { return hubspot.Name }
 
 func ownerEmail(agent string) string { return agent + "@emu.test" }
 
@@ -95,11 +98,9 @@ func (h *hsHarness) Connector(tb testing.TB, kr *crmtest.Keyring, timeout time.D
 	if err != nil {
 		tb.Fatal(err)
 	}
-	h.mu.Lock()
-	h.timeout = timeout
-	h.mu.Unlock()
+	h.SetTimeout(timeout)
 	browser := &crmtest.Browser{}
-	conn, err := newConnector(h.mode, h.server().URL(), fmt.Sprintf("http://localhost:%d/oauth-callback", port), kr, browser.Open, timeout)
+	conn, err := newConnector(h.mode, h.Server().URL(), fmt.Sprintf("http://localhost:%d/oauth-callback", port), kr, browser.Open, timeout)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -111,17 +112,17 @@ func (h *hsHarness) Connector(tb testing.TB, kr *crmtest.Keyring, timeout time.D
 	return conn
 }
 
-// SignIn provisions IT's portal token (a new one after RevokeAll) or signs
-// the agent's CRM user in through the browser.
+// SignIn signs the agent's CRM user (the owner, found by e-mail) in through
+// the browser, or with IT's portal token (a new one after RevokeAll).
 func (h *hsHarness) SignIn(tb testing.TB, conn crm.Connector, agent string) {
-	emu := h.server()
-	h.mu.Lock()
-	u, ok := h.users[agent]
-	if !ok {
-		u = emu.AddUser(ownerEmail(agent), agent+" Agent")
-		h.users[agent] = u
+	if h.mode == hubspot.AuthOAuth {
+		h.BrowserSignIn(tb, conn, agent)
+		return
 	}
-	if _, live := emu.TokenUser(h.portal); h.mode == hubspot.AuthPortalToken && !live {
+	emu := h.Server()
+	h.User(agent)
+	h.mu.Lock()
+	if _, live := emu.TokenUser(h.portal); !live {
 		h.portal = emu.PrivateAppToken()
 	}
 	portal := h.portal
@@ -130,12 +131,8 @@ func (h *hsHarness) SignIn(tb testing.TB, conn crm.Connector, agent string) {
 	if !ok {
 		tb.Fatalf("connector %T", conn)
 	}
-	if h.mode == hubspot.AuthPortalToken {
-		if err := hc.SetPortalToken("", portal); err != nil {
-			tb.Fatal(err)
-		}
-	} else {
-		emu.SetBrowserUser(u.ID)
+	if err := hc.SetPortalToken("", portal); err != nil {
+		tb.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -144,86 +141,19 @@ func (h *hsHarness) SignIn(tb testing.TB, conn crm.Connector, agent string) {
 	}
 }
 
-func (h *hsHarness) Stop(tb testing.TB) {
-	if err := h.server().Stop(); err != nil {
-		tb.Fatal(err)
-	}
-}
-
-func (h *hsHarness) Restart(tb testing.TB) {
-	if err := h.server().Restart(); err != nil {
-		tb.Fatal(err)
-	}
-}
-
-// writes matches the connector's log writes: the batch upsert.
-var writes = emukit.Match{Method: http.MethodPost, Path: "/crm/v3/objects/calls/batch/upsert"}
-
-func (h *hsHarness) Arm(f conformance.Fault, nth int) {
-	m := writes
-	m.Nth = nth
-	h.mu.Lock()
-	slow := h.timeout + 300*time.Millisecond
-	h.mu.Unlock()
-	var fault emukit.Fault
-	switch f {
-	case conformance.FaultExpiredToken:
-		fault = emukit.Fault{ExpireAccessTokens: true}
-	case conformance.FaultServerError:
-		fault = emukit.Fault{Status: http.StatusServiceUnavailable, Body: "<html><body>503 Service Unavailable</body></html>"}
-	case conformance.FaultRateLimited:
-		fault = emukit.Fault{Status: http.StatusTooManyRequests, Code: "TEN_SECONDLY_ROLLING", Header: map[string]string{"Retry-After": "1"}}
-	case conformance.FaultCommitThenDrop:
-		fault = emukit.Fault{CommitThenDrop: true}
-	case conformance.FaultDropBeforeCommit:
-		fault = emukit.Fault{DropBeforeCommit: true}
-	case conformance.FaultTruncated:
-		fault = emukit.Fault{TruncateBody: true}
-	case conformance.FaultSlow:
-		fault = emukit.Fault{Latency: slow}
-	case conformance.FaultReadError:
-		// Reads: the read before a write (batch/read) and a lookup (search).
-		read := emukit.Fault{Match: emukit.Match{Method: http.MethodPost, Path: "/crm/v3/objects/calls/batch/read", Nth: nth},
-			Status: http.StatusInternalServerError, Code: "INTERNAL_ERROR"}
-		h.server().AddFault(read)
-		m = emukit.Match{Method: http.MethodPost, Path: "/crm/v3/objects/contacts/search", Nth: nth}
-		fault = emukit.Fault{Status: http.StatusInternalServerError, Code: "INTERNAL_ERROR"}
-	default:
-		panic(fmt.Sprintf("hsHarness: unknown fault %v", f))
-	}
-	fault.Match = m
-	h.server().AddFault(fault)
-}
-
-func (h *hsHarness) Fired() int { return h.server().FaultsFired() }
-
-// Slow delays every upsert; Slow(0) disarms every fault (the suite never
-// mixes Slow and Arm).
-func (h *hsHarness) Slow(d time.Duration) {
-	emu := h.server()
-	emu.ClearFaults()
-	if d > 0 {
-		emu.AddFault(emukit.Fault{Match: emukit.Match{Method: http.MethodPost, Path: writes.Path, Every: true}, Latency: d})
-	}
-}
-
-// RevokeAll revokes every refresh token and every access token, the
-// portal's private-app token included.
-func (h *hsHarness) RevokeAll() { h.server().RevokeRefreshTokens() }
-
 func (h *hsHarness) Logs() map[string]int {
 	out := map[string]int{}
-	for _, c := range h.server().Calls() {
+	for _, c := range h.Server().Calls() {
 		out[c.Properties[hubspot.DefaultCallKey]]++
 	}
 	return out
 }
 
 // Writes counts the upserts applied to each call.
-func (h *hsHarness) Writes() map[string]int { return h.server().Writes() }
+func (h *hsHarness) Writes() map[string]int { return h.Server().Writes() }
 
 func (h *hsHarness) ChildEnv(tb testing.TB, kr *crmtest.Keyring, agent string) []string {
-	return []string{envURL + "=" + h.server().URL(), envMode + "=" + strconv.Itoa(int(h.mode))}
+	return []string{envURL + "=" + h.Server().URL(), envMode + "=" + strconv.Itoa(int(h.mode))}
 }
 
 func (h *hsHarness) ChildConnector() (crm.Connector, error) {
@@ -280,7 +210,7 @@ func TestConformanceBroken(t *testing.T) {
 	if broken == "" {
 		t.Skip("runs only as the child of TestConformanceCatchesBrokenConnectors")
 	}
-	conformance.Run(t, &brokenHarness{hsHarness: &hsHarness{}, broken: broken})
+	conformance.Run(t, &brokenHarness{hsHarness: newHSHarness(hubspot.AuthPortalToken), broken: broken})
 }
 
 type brokenHarness struct {

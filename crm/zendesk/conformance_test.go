@@ -1,12 +1,10 @@
 package zendesk_test
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,48 +21,36 @@ const envEmuURL = "ZENDESK_CONFORMANCE_EMU_URL"
 // harness plugs the Zendesk connector and zendeskemu into the shared
 // exactly-once suite.
 type harness struct {
-	mu      sync.Mutex
-	emu     *zendeskemu.Server
-	browser *crmtest.Browser
-	users   map[string]string // agent -> emulated sign-in user
-	timeout time.Duration
+	conformance.EmukitBase[*zendeskemu.Server]
 }
 
 var _ conformance.Harness = (*harness)(nil)
 
-func (h *harness) Target() string { return zendesk.Name }
-
-func (h *harness) Start(tb testing.TB) {
-	emu := zendeskemu.New(zendeskemu.Config{})
-	if err := emu.Start(); err != nil {
-		tb.Fatal(err)
+func newHarness() *harness {
+	h := &harness{}
+	h.New = func() *zendeskemu.Server { return zendeskemu.New(zendeskemu.Config{}) }
+	h.WriteMatch = emukit.Match{Method: http.MethodPost, Path: "/api/v2/tickets.json"}
+	h.ReadMatches = []emukit.Match{{Method: http.MethodGet, Path: "/api/v2/*"}}
+	h.Answers = map[conformance.Fault]emukit.Fault{
+		conformance.FaultServerError: {Status: http.StatusServiceUnavailable, Body: "<html><body>Zendesk is down for maintenance</body></html>"},
 	}
-	tb.Cleanup(func() { _ = emu.Close() })
-	h.mu.Lock()
-	h.emu, h.browser, h.users = emu, &crmtest.Browser{}, map[string]string{}
-	h.mu.Unlock()
+	return h
 }
 
-func (h *harness) server() *zendeskemu.Server {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	return h.emu
-}
+func (h *harness) Target() string { return zendesk.Name }
 
 func (h *harness) Connector(tb testing.TB, kr *crmtest.Keyring, timeout time.Duration) crm.Connector {
 	port, err := crmtest.FreePort()
 	if err != nil {
 		tb.Fatal(err)
 	}
-	h.mu.Lock()
-	h.timeout = timeout
-	h.mu.Unlock()
+	h.SetTimeout(timeout)
 	c, err := zendesk.New(zendesk.Config{
-		BaseURL:     h.server().URL(),
+		BaseURL:     h.Server().URL(),
 		ClientID:    zendeskemu.DefaultClientID,
 		RedirectURL: fmt.Sprintf("http://127.0.0.1:%d/zendesk/callback", port),
 		Keyring:     kr,
-		Opener:      h.browser.Open,
+		Opener:      (&crmtest.Browser{}).Open,
 		HTTPClient:  &http.Client{Timeout: timeout},
 		Logger:      slog.New(slog.DiscardHandler),
 	})
@@ -75,86 +61,12 @@ func (h *harness) Connector(tb testing.TB, kr *crmtest.Keyring, timeout time.Dur
 }
 
 func (h *harness) SignIn(tb testing.TB, conn crm.Connector, agent string) {
-	emu := h.server()
-	h.mu.Lock()
-	uid, ok := h.users[agent]
-	if !ok {
-		uid = emu.AddUser(agent+"@emu.test", "Agent "+agent).ID
-		h.users[agent] = uid
-	}
-	h.mu.Unlock()
-	emu.SetBrowserUser(uid)
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	if _, err := conn.SignIn(ctx, agent, crm.SignInOptions{Timeout: time.Minute}); err != nil {
-		tb.Fatalf("sign in %s: %v (browser: %v)", agent, err, h.browser.Wait())
-	}
+	h.BrowserSignIn(tb, conn, agent)
 }
-
-func (h *harness) Stop(tb testing.TB) {
-	if err := h.server().Stop(); err != nil {
-		tb.Fatal(err)
-	}
-}
-
-func (h *harness) Restart(tb testing.TB) {
-	if err := h.server().Restart(); err != nil {
-		tb.Fatal(err)
-	}
-}
-
-var ticketWrite = emukit.Match{Method: http.MethodPost, Path: "/api/v2/tickets.json"}
-
-func (h *harness) Arm(f conformance.Fault, nth int) {
-	h.mu.Lock()
-	timeout := h.timeout
-	h.mu.Unlock()
-	m := ticketWrite
-	m.Nth = nth
-	var fault emukit.Fault
-	switch f {
-	case conformance.FaultExpiredToken:
-		fault = emukit.Fault{ExpireAccessTokens: true}
-	case conformance.FaultServerError:
-		fault = emukit.Fault{Status: http.StatusServiceUnavailable, Body: "<html><body>Zendesk is down for maintenance</body></html>"}
-	case conformance.FaultRateLimited:
-		fault = emukit.Fault{Status: http.StatusTooManyRequests, Header: map[string]string{"Retry-After": "1"}}
-	case conformance.FaultCommitThenDrop:
-		fault = emukit.Fault{CommitThenDrop: true}
-	case conformance.FaultDropBeforeCommit:
-		fault = emukit.Fault{DropBeforeCommit: true}
-	case conformance.FaultTruncated:
-		fault = emukit.Fault{TruncateBody: true}
-	case conformance.FaultSlow:
-		fault = emukit.Fault{Latency: timeout + 300*time.Millisecond}
-	case conformance.FaultReadError:
-		m = emukit.Match{Method: http.MethodGet, Path: "/api/v2/*", Nth: nth}
-		fault = emukit.Fault{Status: http.StatusInternalServerError}
-	default:
-		panic(fmt.Sprintf("zendesk harness: fault %v not mapped", f))
-	}
-	fault.Match = m
-	h.server().AddFault(fault)
-}
-
-func (h *harness) Fired() int { return h.server().FaultsFired() }
-
-func (h *harness) Slow(d time.Duration) {
-	emu := h.server()
-	if d == 0 {
-		emu.ClearFaults()
-		return
-	}
-	m := ticketWrite
-	m.Every = true
-	emu.AddFault(emukit.Fault{Match: m, Latency: d})
-}
-
-func (h *harness) RevokeAll() { h.server().RevokeRefreshTokens() }
 
 func (h *harness) Logs() map[string]int {
 	out := map[string]int{}
-	for _, t := range h.server().Tickets() {
+	for _, t := range h.Server().Tickets() {
 		if t.ExternalID != nil {
 			out[*t.ExternalID]++
 		}
@@ -163,7 +75,7 @@ func (h *harness) Logs() map[string]int {
 }
 
 func (h *harness) ChildEnv(tb testing.TB, kr *crmtest.Keyring, agent string) []string {
-	return []string{envEmuURL + "=" + h.server().URL()}
+	return []string{envEmuURL + "=" + h.Server().URL()}
 }
 
 func (h *harness) ChildConnector() (crm.Connector, error) {
@@ -180,6 +92,6 @@ func (h *harness) ChildConnector() (crm.Connector, error) {
 	})
 }
 
-func TestMain(m *testing.M) { conformance.Main(m, &harness{}) }
+func TestMain(m *testing.M) { conformance.Main(m, newHarness()) }
 
-func TestConformance(t *testing.T) { conformance.Run(t, &harness{}) }
+func TestConformance(t *testing.T) { conformance.Run(t, newHarness()) }
