@@ -138,6 +138,10 @@ type Config struct {
 	// engine's, in order; it must return quickly (the UI hands them to
 	// fyne.Do).
 	OnAudioEvent func(audio.Event)
+	// EchoTestNumber is the PBX's echo test number the pre-shift check
+	// dials (App.EchoTestNumber; the demo PBX has its own). "" offers no
+	// echo call.
+	EchoTestNumber string
 	// AnnouncementsDir holds the announcement WAV files played into calls
 	// (default DataDir/announcements).
 	AnnouncementsDir string
@@ -207,6 +211,7 @@ type App struct {
 	ssoKR          *ssoKeyring
 	ssoOK          bool
 	agentIDFromCRM func(crm.Identity) string
+	echoNumber     string
 	cancel         context.CancelFunc
 	ran            chan error
 	closers        []func() error
@@ -226,7 +231,7 @@ func Build(ctx context.Context, cfg Config) (_ *App, err error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	a := &App{log: log, Demo: cfg.Demo || cfg.Account == nil, onPop: cfg.OnScreenPop}
+	a := &App{log: log, Demo: cfg.Demo || cfg.Account == nil, onPop: cfg.OnScreenPop, echoNumber: cfg.EchoTestNumber}
 	defer func() {
 		if err != nil {
 			err = errors.Join(err, a.Close())

@@ -29,6 +29,7 @@ type Desk struct {
 	library   Library
 	finder    Finder
 	audio     Audio
+	preShift  PreShift
 	settings  SettingsStore
 	autostart Autostart
 	diag      Diagnostics
@@ -82,6 +83,8 @@ type Desk struct {
 	body         *fyne.Container
 	settingsWin  fyne.Window
 	settingsView *SettingsPanel
+	preShiftWin  fyne.Window
+	preShiftView *PreShiftPanel
 }
 
 // Option configures a Desk.
@@ -111,6 +114,9 @@ func WithFinder(f Finder) Option { return func(d *Desk) { d.finder = f } }
 
 // WithAudio sets the audio devices and level meters.
 func WithAudio(a Audio) Option { return func(d *Desk) { d.audio = a } }
+
+// WithPreShift sets the pre-shift audio check (nil: not available).
+func WithPreShift(p PreShift) Option { return func(d *Desk) { d.preShift = p } }
 
 // WithSettings sets where settings are loaded and saved.
 func WithSettings(s SettingsStore) Option { return func(d *Desk) { d.settings = s } }

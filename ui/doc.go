@@ -9,8 +9,8 @@
 // never block); state comes back as agent.Notify, is folded by
 // ui/viewmodel, and is applied to widgets on the Fyne goroutine. Data the
 // core does not hold comes through the small interfaces in sources.go
-// (Library, Finder, Audio, SettingsStore, Diagnostics, Accounts, Sync,
-// Stats, Shell, ContactBook), which cmd/softphone implements over store,
+// (Library, Finder, Audio, PreShift, SettingsStore, Diagnostics, Accounts,
+// Sync, Stats, Shell, ContactBook), which cmd/softphone implements over store,
 // crm, audio and secrets. The local CRM's in-app screen pops arrive through
 // ShowScreenPop (the contact card, or the new-contact form that saves
 // through ContactBook), the outbox's changes through SyncChanged, and a
@@ -33,5 +33,6 @@
 // ConfirmDial blocks until the agent answers, so it is called only from
 // other goroutines (never the UI goroutine). The 1 Hz ticker (call
 // timers, wrap-up countdown, quality sampling) and the 10 Hz level meters
-// of the settings window are the only periodic updates.
+// of the settings and pre-shift check windows (only while they are open)
+// are the only periodic updates.
 package ui

@@ -139,6 +139,7 @@ func (l *loginScreen) finish(who domain.AgentInfo, cfg domain.Config, err error)
 	st := l.d.settings
 	if st == nil {
 		l.d.report(l.d.core.Login(who, l.d.mergeSettings(cfg)))
+		l.offerPreShift()
 		return
 	}
 	// The agent's own settings (quick notes, outcomes, screen pop) are
@@ -155,8 +156,17 @@ func (l *loginScreen) finish(who domain.AgentInfo, cfg domain.Config, err error)
 				l.d.set = s
 			}
 			l.d.report(l.d.core.Login(who, l.d.mergeSettings(cfg)))
+			l.offerPreShift()
 		})
 	})
+}
+
+// offerPreShift opens the pre-shift check after a sign-in when the agent
+// asked for it (their PreShiftAtSignIn setting).
+func (l *loginScreen) offerPreShift() {
+	if l.d.set.PreShiftAtSignIn && l.d.preShift != nil {
+		l.d.ShowPreShift()
+	}
 }
 
 func (l *loginScreen) setBusy(on bool) {

@@ -179,6 +179,8 @@ type SettingsPanel struct {
 	editBefore           *widget.Check
 	confirmLinks         *widget.Check
 	startAtLogin         *widget.Check
+	preShift             *widget.Button
+	preShiftAtSignIn     *widget.Check
 	language             *widget.Select
 	verbose              *widget.Check
 	export               *widget.Button
@@ -228,6 +230,12 @@ func newSettingsPanel(d *Desk) *SettingsPanel {
 	if d.autostart == nil {
 		p.startAtLogin.Hide()
 	}
+	p.preShift = widget.NewButtonWithIcon(d.T("Pre-shift check…"), theme.MediaPlayIcon(), d.ShowPreShift)
+	p.preShiftAtSignIn = widget.NewCheck(d.T("Open the pre-shift check after I sign in"), nil)
+	if d.preShift == nil {
+		p.preShift.Disable()
+		p.preShiftAtSignIn.Hide()
+	}
 	langs := []string{d.T(languageNames[""]), languageNames["en"], languageNames["de"]}
 	p.language = widget.NewSelect(langs, nil)
 	p.verbose = widget.NewCheck(d.T("Verbose logs"), nil)
@@ -242,6 +250,7 @@ func newSettingsPanel(d *Desk) *SettingsPanel {
 		widget.NewFormItem(d.T("Headset"), container.NewVBox(p.speaker, p.spkLevel, p.testSpeaker)),
 		widget.NewFormItem(d.T("Ringer"), container.NewVBox(p.ringer, p.testRinger)),
 		widget.NewFormItem("", container.NewVBox(p.echo, p.noise, p.gain)),
+		widget.NewFormItem(d.T("Check"), container.NewVBox(p.preShift, p.preShiftAtSignIn)),
 	)
 	calls := widget.NewForm(
 		widget.NewFormItem(d.T("Screen pop"), p.screenPop),
@@ -290,6 +299,7 @@ func (p *SettingsPanel) fill(s Settings) {
 	p.editBefore.SetChecked(s.EditBeforeDial)
 	p.confirmLinks.SetChecked(s.ConfirmLinks)
 	p.startAtLogin.SetChecked(s.StartAtLogin)
+	p.preShiftAtSignIn.SetChecked(s.PreShiftAtSignIn)
 	name := languageNames[s.Language]
 	if s.Language == "" {
 		name = p.d.T(name)
@@ -330,6 +340,9 @@ func (p *SettingsPanel) read() (Settings, error) {
 	}
 	s.Tooltips, s.EditBeforeDial, s.VerboseLogs = p.tooltips.Checked, p.editBefore.Checked, p.verbose.Checked
 	s.ConfirmLinks = p.confirmLinks.Checked
+	if p.d.preShift != nil {
+		s.PreShiftAtSignIn = p.preShiftAtSignIn.Checked
+	}
 	if p.d.autostart != nil {
 		s.StartAtLogin = p.startAtLogin.Checked
 	}

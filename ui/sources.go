@@ -144,6 +144,24 @@ type Audio interface {
 	Test(deviceID string) error    // a test tone on an output device
 }
 
+// CheckResult is the outcome of a pre-shift check.
+type CheckResult struct {
+	Microphone string  // the microphone checked, by name
+	Speaker    string  // the headset the tone played in, by name
+	MicPeak    float64 // the loudest microphone peak (0..1); near 0: silent
+	EchoPath   bool    // the microphone heard the test tone (speakers, a leaking headset)
+	Underruns  uint64  // gaps in the headset's sound during the check
+}
+
+// PreShift is the pre-shift audio check (cmd over app.App.PreShiftCheck,
+// which runs audio.Engine.Check). Check blocks for about d; MicLevel must
+// be cheap (sampled ten times a second while the check window is open).
+type PreShift interface {
+	Check(ctx context.Context, d time.Duration) (CheckResult, error)
+	MicLevel() float64  // 0..1 peak since the last call
+	EchoNumber() string // the PBX's echo test; "" offers no echo call
+}
+
 // Settings are the agent's desktop settings, stored per profile.
 type Settings struct {
 	Microphone       string
@@ -163,6 +181,7 @@ type Settings struct {
 	Language         string // "en", "de"; "" follows the system
 	VerboseLogs      bool
 	StartAtLogin     bool // the OS starts the app when the user logs in (through Autostart; read from the OS at load)
+	PreShiftAtSignIn bool // the pre-shift check opens after each sign-in
 }
 
 // DefaultSettings are used until the agent saves their own.

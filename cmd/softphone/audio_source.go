@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	softapp "github.com/callcentre/softphone/app"
 	"github.com/callcentre/softphone/audio"
@@ -112,4 +114,44 @@ func audioSettingsOf(set ui.Settings, base audio.Settings) audio.Settings {
 	base.Ringer = softapp.ParseAudioDevice(set.Ringer)
 	base.EchoCancel, base.NoiseSuppress, base.AutoGain = set.EchoCancel, set.NoiseSuppression, set.AutoGain
 	return base
+}
+
+// preShiftApp is the part of *app.App the pre-shift check uses.
+type preShiftApp interface {
+	PreShiftCheck(ctx context.Context, d time.Duration) (audio.CheckResult, error)
+	MicLevel() float64
+	EchoTestNumber() string
+}
+
+// preShiftSource implements ui.PreShift over the app's audio check.
+type preShiftSource struct {
+	app preShiftApp
+}
+
+var _ ui.PreShift = preShiftSource{}
+
+// Check implements ui.PreShift: the audio engine's check, with the
+// devices named as the agent knows them.
+func (s preShiftSource) Check(ctx context.Context, d time.Duration) (ui.CheckResult, error) {
+	r, err := s.app.PreShiftCheck(ctx, d)
+	if err != nil {
+		return ui.CheckResult{}, err
+	}
+	return ui.CheckResult{Microphone: deviceName(r.Microphone, defaultMic), Speaker: deviceName(r.Speaker, defaultSpeaker),
+		MicPeak: float64(r.MicPeak), EchoPath: r.MicHeardTone, Underruns: r.Underruns}, nil
+}
+
+// MicLevel implements ui.PreShift.
+func (s preShiftSource) MicLevel() float64 { return s.app.MicLevel() }
+
+// EchoNumber implements ui.PreShift.
+func (s preShiftSource) EchoNumber() string { return s.app.EchoTestNumber() }
+
+// deviceName is how the desk names a device ("System default ..." for the
+// default).
+func deviceName(id audio.DeviceID, def string) string {
+	if id.IsDefault() || id.Name == "" {
+		return def
+	}
+	return id.Name
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -56,5 +57,35 @@ func TestAudioSource(t *testing.T) {
 	}
 	if src.Level(names["Speakers"].ID) != 0 {
 		t.Fatal("a device not in use has a level")
+	}
+}
+
+type fakeCheckApp struct {
+	res audio.CheckResult
+	err error
+}
+
+func (f fakeCheckApp) PreShiftCheck(context.Context, time.Duration) (audio.CheckResult, error) {
+	return f.res, f.err
+}
+func (f fakeCheckApp) MicLevel() float64      { return 0.3 }
+func (f fakeCheckApp) EchoTestNumber() string { return "*43" }
+
+// TestPreShiftSource: the check's result reaches the desk with the devices
+// named as the settings name them; a failed check says why.
+func TestPreShiftSource(t *testing.T) {
+	s := preShiftSource{app: fakeCheckApp{res: audio.CheckResult{Microphone: audio.DeviceID{}, Speaker: audiotest.ID("Headset"),
+		MicPeak: 0.5, MicHeardTone: true, Underruns: 2}}}
+	got, err := s.Check(context.Background(), time.Second)
+	want := ui.CheckResult{Microphone: defaultMic, Speaker: "Headset", MicPeak: 0.5, EchoPath: true, Underruns: 2}
+	if err != nil || got != want {
+		t.Fatalf("check %+v %v", got, err)
+	}
+	if s.MicLevel() != 0.3 || s.EchoNumber() != "*43" {
+		t.Fatal("level or echo number not passed on")
+	}
+	bad := preShiftSource{app: fakeCheckApp{err: audio.ErrNoDevice}}
+	if _, err := bad.Check(context.Background(), time.Second); !errors.Is(err, audio.ErrNoDevice) {
+		t.Fatalf("failed check: %v", err)
 	}
 }

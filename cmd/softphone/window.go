@@ -64,6 +64,9 @@ func runWindow(ctx context.Context, sp *softapp.App, src *sources, r *relays, o 
 		}
 		opts = append(opts, ui.WithAutostart(as))
 	}
+	if sp.Audio != nil {
+		opts = append(opts, ui.WithPreShift(preShiftSource{app: sp}))
+	}
 	if sp.Local != nil {
 		opts = append(opts, ui.WithContactBook(contactBook{dir: sp.Local}))
 	}
