@@ -194,6 +194,10 @@ type Call struct {
 	DoNotLog     bool
 	Quality      *Quality
 	Transferring bool
+	// DigitsReceived are the DTMF digits the other party keyed during the
+	// call (IVR-style input such as an account number), newest last. They
+	// are shown to the agent only; the call log records just their count.
+	DigitsReceived string
 }
 
 // WrapUp is the after-call work form.
@@ -563,6 +567,7 @@ func (m *Model) call(now time.Time) *Call {
 		State: m.callState(c), Duration: callDuration(c, now), Connected: c.State.Connected(),
 		Held: c.State == domain.CallStateHeld, RemoteHeld: c.RemoteHeld, Muted: m.Mirror.Agent.Muted,
 		Announcement: c.Announcement, Transferring: c.Transfer != domain.TransferNone,
+		DigitsReceived: c.DigitsReceived,
 	}
 	if v.Title == v.Number {
 		v.Number = ""

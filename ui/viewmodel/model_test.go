@@ -302,6 +302,23 @@ func TestQualityIndicator(t *testing.T) {
 	}
 }
 
+func TestDigitsReceivedAndRemotePartyChange(t *testing.T) {
+	r := newRig(t, baseConfig(), nil)
+	r.post(domain.CallOffered{ID: "c1", Remote: domain.Party{Number: "+4930111", Name: "Bob Jones"}})
+	r.ok(r.a.Answer("c1"))
+	r.post(domain.CallAnswered{ID: "c1"})
+	for _, d := range []string{"1", "2", "#"} {
+		r.post(domain.DTMFReceived{ID: "c1", Digit: d})
+	}
+	if c := r.view().Call; c == nil || c.DigitsReceived != "12#" {
+		t.Fatalf("call view %+v", c)
+	}
+	r.post(domain.RemotePartyChanged{ID: "c1", Party: domain.Party{Number: "+4930999", Name: "Carol"}})
+	if c := r.view().Call; c.Title != "Carol" || c.Number != "+4930999" {
+		t.Fatalf("after the transfer: title %q number %q", c.Title, c.Number)
+	}
+}
+
 func TestEstimate(t *testing.T) {
 	good := Estimate(domain.CallStats{PacketsReceived: 1000, Jitter: 2, RTT: 20})
 	poor := Estimate(domain.CallStats{PacketsReceived: 900, PacketsLost: 100, Jitter: 60, RTT: 400})
