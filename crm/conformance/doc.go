@@ -50,9 +50,10 @@
 // CRM issues to the killed child are what the parent resumes with. A
 // harness whose emulator counts writes per record also implements
 // WriteCounter, and the suite then fails a replay that wrote a record
-// twice; one whose emulator has validation rules implements Rejecter. The
-// suite's own proof that it fails broken connectors is in
-// crm/salesforce (TestConformanceCatchesBrokenConnectors).
+// twice; one whose emulator has validation rules implements Rejecter. CatchesBroken
+// proves, over a counting harness, that the suite fails a connector that
+// fakes success and one that replays without reading first
+// (crm/salesforce and crm/hubspot run it).
 //
 // It is imported by tests only, never by the app. It imports crm,
 // crm/crmtest, crm/emukit, crm/outbox, store, secrets and agent/domain;

@@ -7,10 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"os/exec"
-	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -173,94 +170,8 @@ func (h *hsHarness) ChildConnector() (crm.Connector, error) {
 		func(string) error { return errors.New("no browser in the child process") }, 10*time.Second)
 }
 
-// envBroken selects a deliberately broken connector for
-// TestConformanceBroken, which TestConformanceCatchesBrokenConnectors runs
-// in a child process.
-const envBroken = "CRM_CONFORMANCE_HUBSPOT_BROKEN"
-
 // TestConformanceCatchesBrokenConnectors proves this harness lets the suite
-// fail: a connector that reports success without writing loses logs, and
-// one that replays an ambiguous write without reading first writes a call
-// twice (the emulator's write count).
+// fail (crm/conformance.CatchesBroken).
 func TestConformanceCatchesBrokenConnectors(t *testing.T) {
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range []struct{ broken, run, want string }{
-		{"fake-success", "^TestConformanceBroken$/^EachFault$/^ServerError$", "5 lost"},
-		{"no-read-first", "^TestConformanceBroken$/^EachFault$/^CommitThenDrop$", "written again by a replay"},
-	} {
-		t.Run(c.broken, func(t *testing.T) {
-			cmd := exec.Command(exe, "-test.run="+c.run, "-test.count=1")
-			cmd.Env = append(os.Environ(), envBroken+"="+c.broken)
-			out, err := cmd.CombinedOutput()
-			var exit *exec.ExitError
-			if !errors.As(err, &exit) || !strings.Contains(string(out), c.want) {
-				t.Fatalf("the suite should fail with %q on a %s connector; got %v:\n%s", c.want, c.broken, err, out)
-			}
-		})
-	}
-}
-
-// TestConformanceBroken runs the suite on a broken connector; it only runs
-// in the child of TestConformanceCatchesBrokenConnectors, where it must fail.
-func TestConformanceBroken(t *testing.T) {
-	broken := os.Getenv(envBroken)
-	if broken == "" {
-		t.Skip("runs only as the child of TestConformanceCatchesBrokenConnectors")
-	}
-	conformance.Run(t, &brokenHarness{hsHarness: newHSHarness(hubspot.AuthPortalToken), broken: broken})
-}
-
-type brokenHarness struct {
-	*hsHarness
-	broken string
-}
-
-func (h *brokenHarness) Connector(tb testing.TB, kr *crmtest.Keyring, timeout time.Duration) crm.Connector {
-	return brokenConnector{Connector: h.hsHarness.Connector(tb, kr, timeout).(*hubspot.Connector), broken: h.broken}
-}
-
-func (h *brokenHarness) SignIn(tb testing.TB, conn crm.Connector, agent string) {
-	h.hsHarness.SignIn(tb, conn.(brokenConnector).Connector, agent)
-}
-
-type brokenConnector struct {
-	*hubspot.Connector
-	broken string
-}
-
-func (c brokenConnector) SignIn(ctx context.Context, agent string, o crm.SignInOptions) (crm.Session, error) {
-	s, err := c.Connector.SignIn(ctx, agent, o)
-	if err != nil {
-		return nil, err
-	}
-	return brokenSession{Session: s, broken: c.broken}, nil
-}
-
-func (c brokenConnector) Resume(ctx context.Context, agent string) (crm.Session, error) {
-	s, err := c.Connector.Resume(ctx, agent)
-	if err != nil {
-		return nil, err
-	}
-	return brokenSession{Session: s, broken: c.broken}, nil
-}
-
-type brokenSession struct {
-	crm.Session
-	broken string
-}
-
-func (s brokenSession) LogCalls(ctx context.Context, items []crm.LogItem) ([]crm.LogResult, error) {
-	switch s.broken {
-	case "fake-success":
-		return make([]crm.LogResult, len(items)), nil
-	case "no-read-first":
-		items = slices.Clone(items)
-		for i := range items {
-			items[i].MayExist = false
-		}
-	}
-	return s.Session.LogCalls(ctx, items)
+	conformance.CatchesBroken(t, newHSHarness(hubspot.AuthPortalToken))
 }

@@ -7,9 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"os/exec"
-	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -218,92 +215,10 @@ func (h *sfHarness) ChildConnector() (crm.Connector, error) {
 		Opener: func(string) error { return errors.New("no browser in the child process") }})
 }
 
-// envBroken selects a deliberately broken connector for
-// TestConformanceBroken, which the mutation test runs in a child process.
-const envBroken = "CRM_CONFORMANCE_BROKEN"
-
-// TestConformanceCatchesBrokenConnectors proves the suite can fail: a
-// connector that reports success without writing, and one that replays an
-// ambiguous write without reading first, each fail it, in a child process
-// (a failing subtest cannot run in this one).
+// TestConformanceCatchesBrokenConnectors proves this harness lets the suite
+// fail (crm/conformance.CatchesBroken).
 func TestConformanceCatchesBrokenConnectors(t *testing.T) {
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range []struct{ broken, run, want string }{
-		{"fake-success", "^TestConformanceBroken$/^EachFault$/^ServerError$", "5 lost"},
-		{"no-read-first", "^TestConformanceBroken$/^EachFault$/^CommitThenDrop$", "written again by a replay"},
-	} {
-		t.Run(c.broken, func(t *testing.T) {
-			cmd := exec.Command(exe, "-test.run="+c.run, "-test.count=1")
-			cmd.Env = append(os.Environ(), envBroken+"="+c.broken)
-			out, err := cmd.CombinedOutput()
-			var exit *exec.ExitError
-			if !errors.As(err, &exit) || !strings.Contains(string(out), c.want) {
-				t.Fatalf("the suite should fail with %q on a %s connector; got %v:\n%s", c.want, c.broken, err, out)
-			}
-		})
-	}
-}
-
-// TestConformanceBroken runs the suite on a broken connector; it only runs
-// in the child of TestConformanceCatchesBrokenConnectors, where it must fail.
-func TestConformanceBroken(t *testing.T) {
-	broken := os.Getenv(envBroken)
-	if broken == "" {
-		t.Skip("runs only as the child of TestConformanceCatchesBrokenConnectors")
-	}
-	conformance.Run(t, &brokenHarness{sfHarness: &sfHarness{}, broken: broken})
-}
-
-// brokenHarness wraps the Salesforce connector in a broken one.
-type brokenHarness struct {
-	*sfHarness
-	broken string
-}
-
-func (h *brokenHarness) Connector(tb testing.TB, kr *crmtest.Keyring, timeout time.Duration) crm.Connector {
-	return brokenConnector{Connector: h.sfHarness.Connector(tb, kr, timeout), broken: h.broken}
-}
-
-type brokenConnector struct {
-	crm.Connector
-	broken string
-}
-
-func (c brokenConnector) SignIn(ctx context.Context, agent string, o crm.SignInOptions) (crm.Session, error) {
-	s, err := c.Connector.SignIn(ctx, agent, o)
-	if err != nil {
-		return nil, err
-	}
-	return brokenSession{Session: s, broken: c.broken}, nil
-}
-
-func (c brokenConnector) Resume(ctx context.Context, agent string) (crm.Session, error) {
-	s, err := c.Connector.Resume(ctx, agent)
-	if err != nil {
-		return nil, err
-	}
-	return brokenSession{Session: s, broken: c.broken}, nil
-}
-
-type brokenSession struct {
-	crm.Session
-	broken string
-}
-
-func (s brokenSession) LogCalls(ctx context.Context, items []crm.LogItem) ([]crm.LogResult, error) {
-	switch s.broken {
-	case "fake-success":
-		return make([]crm.LogResult, len(items)), nil
-	case "no-read-first":
-		items = slices.Clone(items)
-		for i := range items {
-			items[i].MayExist = false
-		}
-	}
-	return s.Session.LogCalls(ctx, items)
+	conformance.CatchesBroken(t, &sfHarness{})
 }
 
 // BenchmarkConformanceDrain reports the drain throughput over sfemu
