@@ -111,7 +111,7 @@ func (d *Directory) current() (domain.EventSink, Session, ContactCache) {
 }
 
 // Lookup implements domain.Directory: it returns at once and posts
-// CallerMatched{Key, Records} (Err set when neither the CRM nor the cache
+// CallerMatched{Key, Number, Records} (Err set when neither the CRM nor the cache
 // could answer).
 func (d *Directory) Lookup(key, number string) error {
 	sink, sess, cache := d.current()
@@ -128,7 +128,7 @@ func (d *Directory) Lookup(key, number string) error {
 		d.sem <- struct{}{}
 		defer func() { <-d.sem }()
 		recs, err := d.lookup(sess, cache, p)
-		in := domain.CallerMatched{Key: key, Records: recs}
+		in := domain.CallerMatched{Key: key, Number: number, Records: recs}
 		if err != nil {
 			in.Err = err.Error()
 		}

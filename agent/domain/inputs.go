@@ -255,7 +255,11 @@ type AnnouncementDone struct {
 
 // CallerMatched reports the CRM lookup for an interaction.
 type CallerMatched struct {
-	Key     string
+	Key string
+	// Number is the number looked up (LookupCaller.Number). A lookup for
+	// another number than the interaction's party has now (it changed
+	// while the lookup ran) is stale and ignored; empty is not checked.
+	Number  string
 	Records []CRMRecord
 	Err     string // lookup failed
 }

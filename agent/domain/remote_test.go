@@ -181,7 +181,13 @@ func TestRemotePartyChangedRematchesAndLogsFinalParty(t *testing.T) {
 	if ix := h.ix("c1"); ix.RecordID != "" || ix.Match != MatchPending || len(ix.Matches) != 0 || ix.Popped {
 		t.Fatalf("after change: %+v", ix)
 	}
-	eff := h.do(CallerMatched{Key: "c1", Records: []CRMRecord{{ID: "r-new", Name: "New Person"}}})
+	// The first lookup answers late: it is for the old number and is
+	// ignored, so the old record does not come back.
+	wantNot(t, h.do(CallerMatched{Key: "c1", Number: "+4930111", Records: []CRMRecord{{ID: "r-old", Name: "Old Customer"}}}), "Pop")
+	if ix := h.ix("c1"); ix.Match != MatchPending || len(ix.Matches) != 0 {
+		t.Fatalf("a stale lookup applied: %+v", ix)
+	}
+	eff := h.do(CallerMatched{Key: "c1", Number: "+4930999", Records: []CRMRecord{{ID: "r-new", Name: "New Person"}}})
 	want(t, eff, "Pop c1 r-new")
 	if c := h.call("c1"); c.Remote.Name != "New Person" {
 		t.Fatalf("call remote %+v", c.Remote)

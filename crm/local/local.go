@@ -189,7 +189,7 @@ func (d *Directory) Lookup(key, number string) error {
 	d.wg.Add(1)
 	go func() {
 		defer d.wg.Done()
-		if err := sink.Post(domain.CallerMatched{Key: key, Records: recs}); err != nil {
+		if err := sink.Post(domain.CallerMatched{Key: key, Number: number, Records: recs}); err != nil {
 			d.log.Debug("caller match not delivered", "call_key", key, "err", err)
 		}
 	}()

@@ -93,7 +93,7 @@ func TestImportLookupSearchPop(t *testing.T) {
 		names = append(names, r.Name)
 	}
 	slices.Sort(names)
-	if m.Key != "k1" || !slices.Equal(names, []string{"Ana Diaz", "Han Solo"}) || m.Records[0].Type != local.RecordType {
+	if m.Key != "k1" || m.Number != "+1 (415) 555-1212" || !slices.Equal(names, []string{"Ana Diaz", "Han Solo"}) || m.Records[0].Type != local.RecordType {
 		t.Fatalf("lookup %+v", m)
 	}
 	if got := d.Search("acme", 10); len(got) != 1 || got[0].Name != "Ana Diaz" {
