@@ -22,6 +22,12 @@ var (
 	// and decode mono.
 	codecOpus = media.Codec{Name: "opus", PayloadType: 111, SampleRate: 48000,
 		SampleDur: 20 * time.Millisecond, NumChannels: 2}
+	// codecG722 is the static payload type 9. Its RTP clock is 8000 (RFC
+	// 3551 §4.5.2, kept for compatibility) although the audio is 16 kHz:
+	// a 20 ms packet advances the timestamp by 160 and carries 320
+	// samples in 160 octets.
+	codecG722 = media.Codec{Name: "G722", PayloadType: 9, SampleRate: 8000,
+		SampleDur: 20 * time.Millisecond, NumChannels: 1}
 )
 
 // codecKind identifies what encodes and decodes a negotiated codec.
@@ -32,6 +38,7 @@ const (
 	kindPCMU    codecKind = 1
 	kindPCMA    codecKind = 2
 	kindOpus    codecKind = 3
+	kindG722    codecKind = 4
 )
 
 func (k codecKind) String() string {
@@ -44,6 +51,8 @@ func (k codecKind) String() string {
 		return "PCMA"
 	case kindOpus:
 		return "opus"
+	case kindG722:
+		return "G722"
 	}
 	return "codec(" + strconv.Itoa(int(k)) + ")"
 }
@@ -58,6 +67,8 @@ func kindOf(c media.Codec) codecKind {
 		return kindPCMA
 	case strings.EqualFold(c.Name, "opus") && c.SampleRate == 48000:
 		return kindOpus
+	case strings.EqualFold(c.Name, "G722") && c.SampleRate == 8000:
+		return kindG722
 	}
 	return kindUnknown
 }
@@ -65,8 +76,11 @@ func kindOf(c media.Codec) codecKind {
 // pcmRate is the sample rate of a codec's PCM (what CallAudio carries),
 // which may differ from the RTP clock (G.722's is 8000 for 16 kHz audio).
 func pcmRate(k codecKind) int {
-	if k == kindOpus {
+	switch k {
+	case kindOpus:
 		return opusRate
+	case kindG722:
+		return g722Rate
 	}
 	return 8000
 }
@@ -80,6 +94,8 @@ func codecByName(name string) (media.Codec, bool) {
 		return media.CodecAudioAlaw, true
 	case "OPUS":
 		return codecOpus, true
+	case "G722":
+		return codecG722, true
 	}
 	return media.Codec{}, false
 }

@@ -90,7 +90,7 @@ type Account struct {
 	// SRTP is Off (default), Optional (offered, plain RTP accepted) or
 	// Required (unencrypted calls fail); SDES keys, so only with TLS.
 	SRTP SRTPMode
-	// Codecs in order of preference: "PCMU", "PCMA", "opus"
+	// Codecs in order of preference: "PCMU", "PCMA", "opus", "G722"
 	// (case-insensitive; default PCMU and PCMA).
 	Codecs []string
 	// DTMF is how digits are sent: RFC 4733 (default) or SIP INFO as a
@@ -175,7 +175,7 @@ func (a Account) validate() ([]media.Codec, error) {
 	for _, n := range names {
 		c, ok := codecByName(n)
 		if !ok {
-			return nil, fmt.Errorf("%w: codec %q (PCMU, PCMA and opus are supported)", ErrUnsupported, n)
+			return nil, fmt.Errorf("%w: codec %q (PCMU, PCMA, opus and G722 are supported)", ErrUnsupported, n)
 		}
 		for _, have := range codecs {
 			if have.PayloadType == c.PayloadType {

@@ -44,6 +44,8 @@ func newCodecPair(k codecKind) (frameDecoder, frameEncoder, error) {
 		}
 		return &opusRx{dec: dec, pcm: make([]int16, 6*opusFrame)},
 			&opusTx{enc: enc, pcm: make([]int16, opusFrame)}, nil
+	case kindG722:
+		return newG722Rx(), newG722Tx(), nil
 	}
 	return nil, nil, fmt.Errorf("%w: codec %s", ErrUnsupported, k)
 }
