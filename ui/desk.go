@@ -25,6 +25,9 @@ type Desk struct {
 	now     func() time.Time
 	log     *slog.Logger
 	ticking bool
+	// tickWanted is set by render while the window shows something that
+	// changes with time (read by the ticker goroutine).
+	tickWanted atomic.Bool
 
 	library   Library
 	finder    Finder
@@ -261,13 +264,35 @@ func (d *Desk) tickLoop() {
 	defer d.wg.Done()
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
+	var lastSync viewmodel.Sync
+	synced := false
 	for {
 		select {
 		case <-d.ctx.Done():
 			return
 		case <-t.C:
+			// An idle desk (no call, wrap-up, toast or entry waiting to
+			// lose its focus) shows nothing that changes with time: the
+			// tick is skipped unless the CRM sync state changed, so the
+			// window is not redrawn every second for nothing.
 			stats := d.sampleStats()
-			d.do(func() { d.applyStats(stats); d.Tick() })
+			var sy viewmodel.Sync
+			changed := false
+			if d.sync != nil {
+				sy = d.sync.SyncState() // in memory: never blocks
+				changed = !synced || sy != lastSync
+				lastSync, synced = sy, true
+			}
+			if len(stats) == 0 && !changed && !d.tickWanted.Load() {
+				continue
+			}
+			d.do(func() {
+				d.applyStats(stats)
+				if d.sync != nil {
+					d.vm.SetSync(sy)
+				}
+				d.Tick()
+			})
 		}
 	}
 }
@@ -293,9 +318,6 @@ func (d *Desk) sampleStats() map[domain.CallID]domain.CallStats {
 func (d *Desk) applyStats(stats map[domain.CallID]domain.CallStats) {
 	for id, s := range stats {
 		d.vm.SetStats(id, s)
-	}
-	if d.sync != nil {
-		d.vm.SetSync(d.sync.SyncState())
 	}
 }
 
@@ -326,7 +348,13 @@ func (d *Desk) Tick() {
 
 // SampleNow samples call statistics and CRM sync state at once (tests, and
 // the first frame of a call).
-func (d *Desk) SampleNow() { d.applyStats(d.sampleStats()); d.render() }
+func (d *Desk) SampleNow() {
+	d.applyStats(d.sampleStats())
+	if d.sync != nil {
+		d.vm.SetSync(d.sync.SyncState())
+	}
+	d.render()
+}
 
 // report shows a client-API error (only ErrBusy or ErrStopped: a bug or
 // shutdown) as a toast.
@@ -442,6 +470,7 @@ func (d *Desk) render() {
 			d.shell.SetTitle(title)
 		}
 	}
+	d.tickWanted.Store(d.timeShown(&v))
 	if d.onRender != nil {
 		d.onRender(&v)
 	}
@@ -479,5 +508,22 @@ func (d *Desk) idleUnfocus(now time.Time) {
 	}
 }
 
+// timeShown reports whether the window shows something the 1 Hz tick
+// must update: call and wrap-up timers, toasts that expire, an entry that
+// loses its focus after a pause.
+func (d *Desk) timeShown(v *viewmodel.View) bool {
+	if len(v.Lines) > 0 || v.Incoming != nil || v.Call != nil || v.WrapUp != nil || len(d.toasts.items) > 0 {
+		return true
+	}
+	if d.canvas == nil {
+		return false
+	}
+	f := d.canvas.Focused()
+	return f == d.idle.number || f == d.login.agentID
+}
+
 // typed notes keyboard activity (entries' OnChanged).
-func (d *Desk) typed() { d.lastKey = d.now() }
+func (d *Desk) typed() {
+	d.lastKey = d.now()
+	d.tickWanted.Store(true) // the entry loses its focus after a pause
+}

@@ -223,3 +223,36 @@ func TestLoginTypingAndIdleUnfocus(t *testing.T) {
 		t.Fatal("an untouched entry must lose the focus, keeping its text")
 	}
 }
+
+// TestTickOnlyWhenTimeIsShown: the 1 Hz tick redraws only while the
+// window shows something that changes with time (a call, a toast, an
+// entry that loses its focus after a pause); an idle desk is left alone.
+func TestTickOnlyWhenTimeIsShown(t *testing.T) {
+	r := newRig(t)
+	r.signIn()
+	r.win.Canvas().Unfocus()
+	r.d.toasts.expire(r.clock.Now().Add(time.Hour))
+	r.d.render()
+	if r.d.tickWanted.Load() {
+		t.Fatal("an idle desk asks for the tick")
+	}
+	r.d.toast(domain.NoticeInfo, "Saved")
+	if !r.d.tickWanted.Load() {
+		t.Fatal("a toast does not ask for the tick that expires it")
+	}
+	r.d.toasts.expire(r.clock.Now().Add(time.Hour))
+	r.d.render()
+	if r.d.tickWanted.Load() {
+		t.Fatal("the tick is still asked for after the toast expired")
+	}
+	test.Type(r.d.idle.number, "5")
+	if !r.d.tickWanted.Load() {
+		t.Fatal("typing does not ask for the tick that unfocuses the entry")
+	}
+	r.d.idle.number.SetText("")
+	r.win.Canvas().Unfocus()
+	r.answerCall("c1", domain.Party{Number: "+4930123"})
+	if !r.d.tickWanted.Load() {
+		t.Fatal("a call's timer does not ask for the tick")
+	}
+}

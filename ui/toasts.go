@@ -50,6 +50,7 @@ func (a *toastArea) show(t viewmodel.Toast, now time.Time) {
 	case domain.NoticeInfo:
 	}
 	a.items = append(a.items, toastItem{toast: t, expires: now.Add(life), label: l})
+	a.d.tickWanted.Store(true) // it expires with the tick
 	if len(a.items) > maxToasts {
 		a.items = a.items[len(a.items)-maxToasts:]
 	}
