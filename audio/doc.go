@@ -16,9 +16,21 @@
 //
 // Everything between the devices and the calls runs at 16 kHz in 20 ms
 // frames, clocked by the microphone (or by the wall clock when no
-// microphone can be opened). The device streams are mono, 10 ms buffers,
-// 48 kHz (44.1 kHz if refused). Recordings are 16 kHz stereo WAV files,
-// agent left and far ends right.
+// microphone can be opened). The device streams are mono, 48 kHz (44.1 kHz
+// if refused), two streams (a full-duplex PortAudio stream spins a core
+// through ALSA's pulse plugin): the microphone with 20 ms buffers (one mix
+// frame per callback: through ALSA and the pulse plugin a capture stream's
+// CPU follows its callback rate), the speaker and ringer with 10 ms (10 ms
+// less delay at the same CPU). Resamplers between rates of a small integer
+// ratio (48/16, 16/8 kHz, 44.1/16 kHz) run an exact polyphase filter while
+// no drift is corrected. Recordings are 16 kHz stereo WAV files, agent left
+// and far ends right.
+//
+// The jitter buffer orders frames by RTP timestamp when CallAudio.Rx
+// implements FrameReader (else by arrival order), waits for a missing frame
+// while it holds less than its target delay, conceals lost ones, and keeps
+// the delay at the target under clock drift (the target follows the
+// arrival jitter around the drift's trend).
 //
 // # Devices
 //
@@ -49,8 +61,11 @@
 //	defer media.Close(); defer drv.Close()
 //
 // The settings screen uses Devices (after the first DevicesChanged event),
-// Refresh, Settings, ApplySettings and Check; the meters use LevelsChanged
-// events or Levels. PlayTone(ToneBusy) is for the app to call when a dial
+// Refresh, Settings, ApplySettings and Check; the meters use MicMeter
+// (any microphone, with or without a call: polling opens it, it closes two
+// seconds after the last poll) or, during a call, LevelsChanged events or
+// Levels; the "test" buttons use TestDevice (the ringtone or the test tone
+// on any output device, before it is saved). PlayTone(ToneBusy) is for the app to call when a dial
 // ends busy (the core has no effect for it).
 //
 // # Concurrency contract
@@ -59,9 +74,10 @@
 // SetMute may be called from any goroutine and never block: they queue work
 // for the engine's loop goroutine, which owns every stream, call leg,
 // recording and tone. Devices, Levels and Settings may be called from any
-// goroutine and return at once; Stats waits for the loop (diagnostics and
-// tests only). Check blocks for its duration and must not run on the
-// agent's goroutine. The device callbacks touch only Ring buffers and
+// goroutine and return at once, and so does MicMeter; Stats waits for the
+// loop (diagnostics and tests only). Check blocks for its duration and
+// TestDevice while its device opens: neither may run on the agent's or the
+// UI's goroutine. The device callbacks touch only Ring buffers and
 // atomics: they never allocate, lock, log or block. PortAudio is
 // initialised and its devices enumerated through the project's chosen
 // binding, github.com/gordonklaus/portaudio; the real-time stream path

@@ -17,10 +17,17 @@ import (
 )
 
 const (
-	mixRate       = 16000 // every call, tone and the processing run at 16 kHz
-	mixFrame      = mixRate / 50
-	frameDur      = 20 * time.Millisecond
-	devFPB        = 10 * time.Millisecond // device buffer: stable on every tested host
+	mixRate  = 16000 // every call, tone and the processing run at 16 kHz
+	mixFrame = mixRate / 50
+	frameDur = 20 * time.Millisecond
+	// Device buffers (frames per callback). The microphone's is one mix
+	// frame: through ALSA and the pulse plugin a capture stream's CPU
+	// follows its callback rate, and 20 ms buffers deliver exactly the
+	// frames the mix consumes. A playback stream costs about the same at
+	// 10 and 20 ms, so the speaker keeps 10 ms, 10 ms less delay
+	// (BenchmarkRealStreams, BenchmarkLatency).
+	micFPB        = 20 * time.Millisecond
+	spkFPB        = 10 * time.Millisecond
 	devLatency    = 20 * time.Millisecond
 	stallAfter    = 2 * time.Second // no callback for this long: the device is gone
 	reopenBackoff = 2 * time.Second
@@ -61,6 +68,9 @@ type Stats struct {
 	TxDropped      uint64 // frames dropped because the network side was slower
 	Reopens        uint64 // headset stream reopenings after a device was lost
 	OutputBuffered time.Duration
+	// Jitter has each call's jitter buffer counters (received, played,
+	// concealed, late, dropped for drift, target and buffered delay).
+	Jitter map[domain.CallID]JitterStats
 }
 
 // Option configures an Engine.
@@ -82,8 +92,11 @@ func WithAnnouncementsDir(dir string) Option { return func(e *Engine) { e.annDir
 func WithSettings(s Settings) Option { return func(e *Engine) { e.settings = s } }
 
 // WithDeviceBuffer sets the device buffer (frames per callback) duration
-// (default 10 ms; 20 ms costs less CPU and adds about 10 ms each way).
-func WithDeviceBuffer(d time.Duration) Option { return func(e *Engine) { e.devFPB = d } }
+// of every stream (default 20 ms for the microphone, 10 ms for the speaker
+// and the ringer).
+func WithDeviceBuffer(d time.Duration) Option {
+	return func(e *Engine) { e.micFPB, e.spkFPB = d, d }
+}
 
 // WithDeviceRate sets the device sample rate (default 48000).
 func WithDeviceRate(hz int) Option { return func(e *Engine) { e.devRate = hz } }
@@ -98,7 +111,8 @@ type Engine struct {
 	recDir   atomic.Pointer[string]
 	annDir   string
 	devRate  int
-	devFPB   time.Duration
+	micFPB   time.Duration
+	spkFPB   time.Duration
 	settings Settings
 	notify   *notifier
 
@@ -115,6 +129,10 @@ type Engine struct {
 	closed atomic.Bool
 
 	micLevel, spkLevel atomic.Uint32
+	meterWant          atomic.Pointer[DeviceID] // MicMeter's device
+	meterPoll          atomic.Int64             // unix nanos of the last MicMeter
+	meterLevel         atomic.Uint32
+	meterOpen          atomic.Bool
 	muted              atomic.Bool
 	stats              struct{ frames, reopens atomic.Uint64 }
 	devMu              sync.Mutex
@@ -145,12 +163,24 @@ type Engine struct {
 	nextOpen        time.Time
 	lastLevels      time.Time
 	checks          []*check
+	echoChecks      []*echoCheck
 	dead            []deadStream
 	needRescan      bool
 	lastScan        time.Time
 	unavailable     map[Role]bool
 	lostUnder       uint64
 	buf             frameBufs
+	meter           *devStream // MicMeter's own stream
+	meterDev        DeviceID
+	meterRetry      time.Time
+	meterPeak       float32
+	meterAt         time.Time
+	meterBuf        []float32
+	aux             *devStream // TestDevice's stream
+	auxDev          DeviceID
+	auxGen          *toneGen
+	auxUntil        time.Time
+	auxBuf          []float32
 }
 
 type frameBufs struct {
@@ -166,7 +196,8 @@ func New(drv Driver, src domain.AudioSource, opts ...Option) *Engine {
 		src:      src,
 		log:      slog.Default(),
 		devRate:  48000,
-		devFPB:   devFPB,
+		micFPB:   micFPB,
+		spkFPB:   spkFPB,
 		settings: DefaultSettings(),
 		wake:     make(chan struct{}, 1),
 		quit:     make(chan struct{}),
@@ -345,7 +376,7 @@ func (e *Engine) Devices() []Device {
 // is; DevicesChanged follows.
 func (e *Engine) Refresh() {
 	e.do(func() {
-		if e.in != nil || e.out != nil || e.ringer != nil {
+		if e.in != nil || e.out != nil || e.ringer != nil || e.meter != nil || e.aux != nil {
 			e.lastScan = time.Time{} // rescan when the streams close
 			return
 		}
@@ -406,8 +437,10 @@ func (e *Engine) Stats() Stats {
 		if e.out != nil {
 			s.OutputBuffered = time.Duration(e.out.ring.Len()) * time.Second / time.Duration(e.out.rate)
 		}
-		for _, l := range e.legs {
+		s.Jitter = make(map[domain.CallID]JitterStats, len(e.legs))
+		for id, l := range e.legs {
 			s.TxDropped += l.txDropped.Load()
+			s.Jitter[id] = l.jb.Stats()
 		}
 		ch <- s
 	})
@@ -475,8 +508,10 @@ func (e *Engine) run() {
 			f()
 		}
 		e.step(time.Now())
-		if e.in != nil || e.out != nil || e.ringer != nil {
-			t.Reset(5 * time.Millisecond)
+		if e.in != nil || e.out != nil || e.ringer != nil || e.meter != nil || e.aux != nil {
+			// Half a microphone buffer: a buffer waits at most that
+			// long before it is mixed, with two wake-ups per callback.
+			t.Reset(max(2*time.Millisecond, e.micFPB/2))
 		} else {
 			t.Reset(50 * time.Millisecond)
 		}
@@ -489,9 +524,11 @@ func (e *Engine) shutdown() {
 	}
 	e.recs = nil
 	e.closeHeadset()
-	if e.ringer != nil {
-		e.closeStream(e.ringer)
-		e.ringer = nil
+	for _, p := range []**devStream{&e.ringer, &e.meter, &e.aux} {
+		if *p != nil {
+			e.closeStream(*p)
+			*p = nil
+		}
 	}
 	for _, l := range e.legs {
 		l.stop()
@@ -505,11 +542,14 @@ func (e *Engine) shutdown() {
 	for _, c := range e.checks {
 		c.finish(e, errors.New("audio engine stopped"))
 	}
+	for _, c := range e.echoChecks {
+		e.endEcho(c)
+	}
 }
 
 func (e *Engine) needHeadset(now time.Time) bool {
 	use := len(e.route) > 0 || e.ringbackGen != nil || e.waitGen != nil || len(e.tones) > 0 ||
-		len(e.anns) > 0 || len(e.checks) > 0 || e.ringSpkGen != nil
+		len(e.anns) > 0 || len(e.checks) > 0 || len(e.echoChecks) > 0 || e.ringSpkGen != nil
 	if use {
 		e.lastUse = now
 		return true
@@ -537,6 +577,8 @@ func (e *Engine) step(now time.Time) {
 	e.stepRinger(now)
 	e.watchdog(now)
 	e.pump(now, need)
+	e.stepMeter(now)
+	e.stepTest(now)
 	if (e.in != nil || e.out != nil) && now.Sub(e.lastLevels) >= levelsEvery {
 		e.lastLevels = now
 		e.emit(LevelsChanged{Levels: e.Levels()})
@@ -675,6 +717,7 @@ func (e *Engine) frame(mic []float32) {
 		}
 		return false
 	})
+	e.stepEcho(legs, far, tx)
 	for i, l := range legs {
 		l.push(tx[i])
 	}

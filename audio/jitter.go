@@ -45,7 +45,8 @@ type JitterBuffer struct {
 	rate      int
 	minFrames int
 	maxFrames int
-	slots     map[uint32][]float32 // by frame number (timestamp / frameSize)
+	slots     map[uint32][]float32 // by frame number ((timestamp - ts0) / frameSize)
+	ts0       uint32               // timestamp of the first frame: frame numbers count from it, so a timestamp wrapping around 2^32 is no jump
 	free      [][]float32
 	next      uint32 // frame number to play next
 	started   bool
@@ -54,7 +55,10 @@ type JitterBuffer struct {
 	base      uint32 // frame number received at epoch
 	target    int
 	transit   []float64 // recent relative transit times (seconds)
+	sentAt    []float64 // their send times (seconds since epoch), for the drift fit
 	tpos      int
+	sorted    []float64 // scratch for the percentile
+	sinceCalc int       // observations since the target was last computed
 	last      []float32
 	concealed int // consecutive concealed frames
 	overCount int // consecutive Gets above target
@@ -74,6 +78,7 @@ func NewJitterBuffer(rate, frameSize int, minDelay, maxDelay time.Duration) *Jit
 		slots:     make(map[uint32][]float32),
 		last:      make([]float32, frameSize),
 		transit:   make([]float64, 0, 250),
+		sentAt:    make([]float64, 0, 250),
 	}
 	j.target = j.minFrames
 	return j
@@ -89,7 +94,10 @@ func (j *JitterBuffer) Put(ts uint32, pcm []float32, arrival time.Time) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.stats.Received++
-	seq := ts / uint32(j.frameSize)
+	if !j.started {
+		j.ts0 = ts
+	}
+	seq := uint32(int32(ts-j.ts0) / int32(j.frameSize)) // a frame older than the first is negative: late
 	if !j.started {
 		j.started = true
 		j.next = seq
@@ -99,9 +107,14 @@ func (j *JitterBuffer) Put(ts uint32, pcm []float32, arrival time.Time) {
 	}
 	// Timestamp jump (new sender, clock reset): start again.
 	if d := int32(seq - j.next); d > int32(4*j.maxFrames) || d < -int32(4*j.maxFrames) {
+		j.ts0 = ts
+		seq = 0
 		j.resetLocked(seq, arrival)
 		j.stats.Resyncs++
 	}
+	// Every arrival counts for the jitter, late ones most of all: they are
+	// what a longer target delay would have saved.
+	j.observeLocked(seq, arrival)
 	if int32(seq-j.next) < 0 {
 		j.stats.Late++
 		return
@@ -109,7 +122,6 @@ func (j *JitterBuffer) Put(ts uint32, pcm []float32, arrival time.Time) {
 	if _, dup := j.slots[seq]; dup {
 		return
 	}
-	j.observeLocked(seq, arrival)
 	buf := j.getBufLocked()
 	n := copy(buf, pcm)
 	clear(buf[n:])
@@ -130,6 +142,7 @@ func (j *JitterBuffer) resetLocked(seq uint32, arrival time.Time) {
 	}
 	j.next, j.highest, j.playing = seq, seq, false
 	j.transit = j.transit[:0]
+	j.sentAt = j.sentAt[:0]
 	j.tpos = 0
 	j.epoch = arrival
 	j.base = seq
@@ -161,14 +174,46 @@ func (j *JitterBuffer) observeLocked(seq uint32, arrival time.Time) {
 	tr := arrival.Sub(j.epoch).Seconds() - sent
 	if len(j.transit) < cap(j.transit) {
 		j.transit = append(j.transit, tr)
+		j.sentAt = append(j.sentAt, sent)
 	} else {
 		j.transit[j.tpos] = tr
+		j.sentAt[j.tpos] = sent
 		j.tpos = (j.tpos + 1) % len(j.transit)
 	}
 	if len(j.transit) < 10 {
 		return
 	}
-	s := slices.Clone(j.transit)
+	// The percentile moves slowly: recompute it every fifth frame (and
+	// while the window fills), without allocating.
+	if j.sinceCalc++; j.sinceCalc < 5 && len(j.transit) == cap(j.transit) {
+		return
+	}
+	j.sinceCalc = 0
+	// Clock drift makes the transit times slope (a sender 1 % fast gains
+	// 50 ms over the 5 s window): that is not jitter, and the drop logic
+	// in Get handles it. Take the spread around the fitted line.
+	var mx, my float64
+	for i, y := range j.transit {
+		mx += j.sentAt[i]
+		my += y
+	}
+	n := float64(len(j.transit))
+	mx, my = mx/n, my/n
+	var cov, vx float64
+	for i, y := range j.transit {
+		dx := j.sentAt[i] - mx
+		cov += dx * (y - my)
+		vx += dx * dx
+	}
+	slope := 0.0
+	if vx > 0 {
+		slope = max(-0.05, min(0.05, cov/vx))
+	}
+	s := j.sorted[:0]
+	for i, y := range j.transit {
+		s = append(s, y-slope*j.sentAt[i])
+	}
+	j.sorted = s
 	slices.Sort(s)
 	spread := s[len(s)*95/100] - s[0]
 	want := int(spread/j.frameDur().Seconds() + 0.999)
@@ -214,13 +259,15 @@ func (j *JitterBuffer) Get(out []float32) FrameKind {
 		j.stats.Played++
 		return FrameNormal
 	}
-	// Missing: lost if later frames are here, late (underrun) otherwise. A
-	// lost frame is skipped; an underrun holds the position, which adds one
-	// frame of delay.
-	if len(j.slots) > 0 {
-		j.next++
-	} else {
+	// Missing. While the buffer holds less than its target, the frame may
+	// still come (reordered, or the target just grew): hold the position,
+	// which adds one frame of delay. Otherwise it is lost: skip it. An
+	// empty buffer (underrun) holds too, and waits to refill.
+	switch {
+	case len(j.slots) == 0:
 		j.playing = false
+	case level > j.target:
+		j.next++
 	}
 	return j.concealLocked(out)
 }
@@ -253,6 +300,7 @@ func (j *JitterBuffer) Reset() {
 	}
 	j.started, j.playing = false, false
 	j.transit = j.transit[:0]
+	j.sentAt = j.sentAt[:0]
 	j.tpos = 0
 }
 

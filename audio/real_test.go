@@ -4,6 +4,7 @@ package audio_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -153,5 +154,54 @@ func TestRealDefaultFollowsOS(t *testing.T) {
 	e.SetAudioRoute([]domain.CallID{"c1"})
 	eventually(t, "tone on the new default sink (ringer)", func() bool {
 		return heard(t, srv, "ringer.monitor", 1200) > 0.05
+	})
+}
+
+// sourceOutputs counts the record streams (source outputs) open on the
+// private pulseaudio.
+func sourceOutputs(t *testing.T, srv *pulse.Server) int {
+	t.Helper()
+	out, err := srv.Pactl("list", "short", "source-outputs")
+	if err != nil {
+		t.Fatalf("pactl: %v", err)
+	}
+	n := 0
+	for _, l := range strings.Split(out, "\n") {
+		if strings.TrimSpace(l) != "" {
+			n++
+		}
+	}
+	return n
+}
+
+// TestRealMicMeterWithoutCall: the settings' meter opens the lab
+// microphone through PortAudio with no call, reads its 700 Hz sine, and
+// the stream is gone from the sound server after the polling stops.
+func TestRealMicMeterWithoutCall(t *testing.T) {
+	srv, e, _ := realEngine(t, audiotest.NewSource(), audio.DefaultSettings())
+	eventually(t, "meter of lab_mic above 0.05", func() bool { return e.MicMeter(labMic) > 0.05 })
+	if n := sourceOutputs(t, srv); n != 1 {
+		t.Errorf("%d record streams while metering, want 1", n)
+	}
+	eventually(t, "no record stream after the meter stopped", func() bool { return sourceOutputs(t, srv) == 0 })
+}
+
+// TestRealRingerTest: the ringer's "test" button plays the ringtone on the
+// ringer sink (found on its monitor), not in the headset, and its stream
+// is gone from the sound server when the test's time is up.
+func TestRealRingerTest(t *testing.T) {
+	srv, e, _ := realEngine(t, audiotest.NewSource(), audio.DefaultSettings())
+	if err := e.TestDevice(labRinger, audio.ToneRing, 6*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "ringtone on ringer.monitor", func() bool {
+		return heard(t, srv, "ringer.monitor", 440) > 0.02
+	})
+	if l := heard(t, srv, "headset.monitor", 440); l > 0.02 {
+		t.Errorf("ringtone in the headset too (%.3f)", l)
+	}
+	eventually(t, "no playback stream after the test", func() bool {
+		out, err := srv.Pactl("list", "short", "sink-inputs")
+		return err == nil && !strings.Contains(out, "protocol-native")
 	})
 }

@@ -49,35 +49,43 @@ type deadStream struct {
 	at   time.Time
 }
 
+// tryOpen opens and starts a mono stream for role on id (no fallback),
+// at the engine's rate or a common one the device accepts.
+func (e *Engine) tryOpen(role Role, id DeviceID, input bool) (*devStream, error) {
+	var lastErr error
+	for _, rate := range []int{e.devRate, 48000, 44100} {
+		ds := &devStream{role: role, rate: rate, ring: NewRing(rate / 2)}
+		fpb := e.spkFPB
+		if input {
+			fpb = e.micFPB
+		}
+		cfg := StreamConfig{Rate: rate, FramesPerBuffer: int(time.Duration(rate) * fpb / time.Second), Latency: devLatency}
+		idc := id
+		if input {
+			cfg.Input, cfg.Callback = &idc, ds.inputCallback
+		} else {
+			cfg.Output, cfg.Callback = &idc, ds.outputCallback
+		}
+		s, err := e.drv.Open(cfg)
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		if err := s.Start(); err != nil {
+			lastErr = errors.Join(err, s.Close())
+			continue
+		}
+		ds.s = s
+		ds.lastSeen = time.Now()
+		return ds, nil
+	}
+	return nil, lastErr
+}
+
 // openStream opens a mono stream for role on want, falling back to the
 // default device; nil when nothing could be opened.
 func (e *Engine) openStream(role Role, want DeviceID, input bool) *devStream {
-	try := func(id DeviceID) (*devStream, error) {
-		var lastErr error
-		for _, rate := range []int{e.devRate, 48000, 44100} {
-			ds := &devStream{role: role, rate: rate, ring: NewRing(rate / 2)}
-			cfg := StreamConfig{Rate: rate, FramesPerBuffer: int(time.Duration(rate) * e.devFPB / time.Second), Latency: devLatency}
-			idc := id
-			if input {
-				cfg.Input, cfg.Callback = &idc, ds.inputCallback
-			} else {
-				cfg.Output, cfg.Callback = &idc, ds.outputCallback
-			}
-			s, err := e.drv.Open(cfg)
-			if err != nil {
-				lastErr = err
-				continue
-			}
-			if err := s.Start(); err != nil {
-				lastErr = errors.Join(err, s.Close())
-				continue
-			}
-			ds.s = s
-			ds.lastSeen = time.Now()
-			return ds, nil
-		}
-		return nil, lastErr
-	}
+	try := func(id DeviceID) (*devStream, error) { return e.tryOpen(role, id, input) }
 	ds, err := try(want)
 	if err == nil {
 		e.unavailable[role] = false
@@ -158,6 +166,19 @@ func (e *Engine) closeStream(ds *devStream) {
 	}
 }
 
+// closeAside closes a lost stream on its own goroutine without waiting;
+// it counts as open (no rescan) until it has closed.
+func (e *Engine) closeAside(ds *devStream) {
+	done := make(chan struct{})
+	go func() {
+		if err := ds.s.Close(); err != nil {
+			e.log.Debug("close lost stream", "role", ds.role.String(), "err", err)
+		}
+		close(done)
+	}()
+	e.dead = append(e.dead, deadStream{done: done, at: time.Now()})
+}
+
 func (e *Engine) reapDead() {
 	k := e.dead[:0]
 	for _, d := range e.dead {
@@ -190,14 +211,22 @@ func (e *Engine) watchdog(now time.Time) {
 			}
 		}
 		e.log.Warn("headset device lost; reopening")
-		e.closeHeadset()
+		// A vanished device's Close can block: close them aside, so the
+		// mix keeps its clock for the calls meanwhile.
+		for _, p := range []**devStream{&e.in, &e.out} {
+			if *p != nil {
+				e.lostUnder += (*p).underruns.Load()
+				e.closeAside(*p)
+				*p = nil
+			}
+		}
 		e.stats.reopens.Add(1)
 		e.needRescan = true
 		e.nextOpen = now.Add(500 * time.Millisecond)
 	}
 	if lost(e.ringer) {
 		e.emit(DeviceLost{Role: RoleRinger, Device: e.ringer.s.Device(), Reason: "the device stopped delivering audio"})
-		e.closeStream(e.ringer)
+		e.closeAside(e.ringer)
 		e.ringer = nil
 		e.nextOpen = now.Add(500 * time.Millisecond)
 	}
@@ -206,7 +235,7 @@ func (e *Engine) watchdog(now time.Time) {
 // rescan lists the devices again when no stream is open (PortAudio only
 // sees hot-plugged devices after a re-initialisation).
 func (e *Engine) rescan() {
-	if e.in != nil || e.out != nil || e.ringer != nil || len(e.dead) > 0 {
+	if e.in != nil || e.out != nil || e.ringer != nil || e.meter != nil || e.aux != nil || len(e.dead) > 0 {
 		return
 	}
 	e.lastScan = time.Now()

@@ -1,0 +1,122 @@
+package audio_test
+
+import (
+	"context"
+	"io"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/callcentre/softphone/agent/domain"
+	"github.com/callcentre/softphone/audio"
+	"github.com/callcentre/softphone/audio/audiotest"
+)
+
+// echoService is a call to an echo service: what is written to Tx comes
+// back on Rx delay later (or never, when mute), paced like the network.
+type echoService struct {
+	rate  int
+	delay time.Duration
+	mute  bool
+	quit  chan struct{}
+
+	mu    sync.Mutex
+	q     [][]byte
+	at    []time.Time
+	start time.Time
+	n     int
+}
+
+func (s *echoService) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	s.q = append(s.q, append([]byte(nil), p...))
+	s.at = append(s.at, time.Now())
+	s.mu.Unlock()
+	time.Sleep(time.Duration(len(p)/2) * time.Second / time.Duration(s.rate))
+	return len(p), nil
+}
+
+func (s *echoService) Read(p []byte) (int, error) {
+	fs := s.rate / 50
+	s.mu.Lock()
+	if s.start.IsZero() {
+		s.start = time.Now()
+	}
+	due := s.start.Add(time.Duration(s.n) * 20 * time.Millisecond)
+	s.n++
+	s.mu.Unlock()
+	select {
+	case <-s.quit:
+		return 0, io.EOF
+	case <-time.After(time.Until(due)):
+	}
+	clear(p[:2*fs])
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.q) > 0 && time.Since(s.at[0]) >= s.delay {
+		if !s.mute {
+			copy(p[:2*fs], s.q[0])
+		}
+		s.q, s.at = s.q[1:], s.at[1:]
+	}
+	return 2 * fs, nil
+}
+
+type echoSource struct{ s *echoService }
+
+func (e echoSource) CallAudio(domain.CallID) (domain.CallAudio, error) {
+	return domain.CallAudio{SampleRate: e.s.rate, FrameSize: e.s.rate / 50, Rx: e.s, Tx: e.s}, nil
+}
+func (e echoSource) CallStats(domain.CallID) (domain.CallStats, error) {
+	return domain.CallStats{}, nil
+}
+
+// TestEchoCheck: through an echo service with 200 ms of delay every
+// burst comes back with a round trip of at least that, at about the sent
+// level; a service that returns nothing is one-way audio (Heard 0); a call
+// not in the headset is an error.
+func TestEchoCheck(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		mute bool
+	}{{"echo", false}, {"one-way", true}} {
+		t.Run(c.name, func(t *testing.T) {
+			svc := &echoService{rate: 8000, delay: 200 * time.Millisecond, mute: c.mute, quit: make(chan struct{})}
+			defer close(svc.quit)
+			drv := audiotest.NewDriver()
+			drv.SetMicTone(audiotest.DefaultName, 0)
+			e, _, _ := newEngine(t, drv, echoSource{svc}, audio.WithSettings(audio.Settings{}))
+			e.SetAudioRoute([]domain.CallID{"c1"})
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			r, err := e.EchoCheck(ctx, "c1", 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%+v", r)
+			if r.Sent != 3 {
+				t.Fatalf("sent %d bursts, want 3", r.Sent)
+			}
+			if c.mute {
+				if r.Heard != 0 || r.RoundTrip != 0 {
+					t.Fatalf("one-way call reported an echo: %+v", r)
+				}
+				return
+			}
+			if r.Heard != 3 || r.RoundTrip < 200*time.Millisecond || r.RoundTrip > 1500*time.Millisecond || r.Level < 0.5 || r.Level > 1.5 {
+				t.Fatalf("echo check %+v, want 3 bursts back after at least 200 ms at about the sent level", r)
+			}
+		})
+	}
+	t.Run("not-routed", func(t *testing.T) {
+		e, _, _ := newEngine(t, audiotest.NewDriver(), audiotest.NewSource())
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		if _, err := e.EchoCheck(ctx, "nope", 2); err == nil {
+			t.Fatal("echo check of a call without audio succeeded")
+		}
+		if _, err := e.EchoCheck(ctx, "nope", 0); err == nil {
+			t.Fatal("zero bursts accepted")
+		}
+	})
+}
