@@ -93,15 +93,28 @@
 // reported as HoldFailed. This also avoids diago's o= session-id change
 // and lost external address on those calls.
 //
-// Codecs (Account.Codecs, in order of preference): PCMU, PCMA and opus.
+// Codecs (Account.Codecs, in order of preference, case-insensitive):
+// PCMU, PCMA, opus and G722.
 // Opus is our own cgo binding of libopus (no build tag; pkg-config opus):
 // mono 48 kHz VoIP at 28 kbit/s with in-band FEC, 20 ms frames; on a gap
 // of up to 5 packets the last lost frame is recovered from the next
 // packet's FEC and the others concealed (PLC); late packets are dropped.
-// CallAudio carries 48 kHz PCM for Opus, 8 kHz for G.711. Not in this
-// build (refused with ErrUnsupported, never silently downgraded): G.722
-// and DTLS-SRTP. G.722 needs an encoder and decoder of our own (its RTP
-// clock is 8000 while the audio is 16 kHz).
+//   - G.722 (64 kbit/s, mode 1) is our own pure-Go SB-ADPCM (g722.go, no
+//     cgo, so every platform builds it alike) at the static payload type 9
+//     (a=rtpmap:9 G722/8000/1: diago always writes the channel count).
+//     Its RTP clock is 8000 as RFC 3551 fixes it although the audio is
+//     16 kHz: a 20 ms packet is 160 octets, 320 samples, and advances the
+//     timestamp by 160. It is bit-exact with libspandsp's (baresip's,
+//     Asterisk's) and maps 16-bit PCM at their level. A call's encoder and
+//     decoder are new per call; late or duplicate packets are dropped
+//     (they would upset the adaptive state) and there is no concealment
+//     of its own (gaps go to the audio engine's jitter buffer, as for
+//     G.711). An offer of payload type 9 without an rtpmap line is not
+//     matched (diago skips such formats).
+//
+// CallAudio carries 48 kHz PCM for Opus, 16 kHz for G.722, 8 kHz for
+// G.711. Not in this build (refused with ErrUnsupported, never silently
+// downgraded): DTLS-SRTP.
 //
 // Received DTMF (RFC 4733 events seen while Rx is read, and SIP INFO) is
 // posted as domain.DTMFReceived, one event per digit, in order (and given

@@ -278,12 +278,18 @@ func (e *g722Encoder) encodeLower(xl int32) uint8 {
 	if el < 0 {
 		mag = -(el + 1)
 	}
-	m := 1
-	for ; m < 30; m++ {
+	// The interval: the first decision level above mag (levels 1..29
+	// rise with m), 30 when none is; a binary search.
+	lo, hi := 1, 30
+	for lo < hi {
+		m := (lo + hi) / 2
 		if mag < (lowerDecision[m]*b.det)>>12 {
-			break
+			hi = m
+		} else {
+			lo = m + 1
 		}
 	}
+	m := lo
 	code := lowerCodePos[m]
 	if el < 0 {
 		code = lowerCodeNeg[m]

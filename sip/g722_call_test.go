@@ -1,7 +1,6 @@
 package sip
 
 import (
-	"fmt"
 	"math"
 	"slices"
 	"strings"
@@ -11,6 +10,7 @@ import (
 
 	"github.com/callcentre/softphone/agent/domain"
 	"github.com/callcentre/softphone/lab/baresip"
+	"github.com/callcentre/softphone/lab/sipp"
 )
 
 // g722Tones are the frequencies of the G.722 calls: both lie in the
@@ -56,7 +56,7 @@ func TestG722CallWithBaresip(t *testing.T) {
 		// PCMU first: the answer still has G722, the only one offered.
 		e, s := startEngine(t, Account{User: "go1", Domain: "127.0.0.1", AllowDirectCalls: true,
 			Codecs: []string{"PCMU", "G722"}}, "x")
-		if _, err := bob.Command("dial", fmt.Sprintf("sip:go1@127.0.0.1:%d", e.localPort)); err != nil {
+		if _, err := bob.Command("dial", "sip:go1@"+e.LocalAddr()); err != nil {
 			t.Fatal(err)
 		}
 		offered := s.wait(t, "offer", 20*time.Second, isOffered).(domain.CallOffered)
@@ -76,6 +76,46 @@ func TestG722CallWithBaresip(t *testing.T) {
 		}
 		g722CheckRecording(t, bob)
 	})
+}
+
+// TestG722InboundOffers: an offer of PCMU, G722 and telephone-event to a
+// G722-only account is answered with G722 at payload type 9 alone (plus
+// telephone-event) and its rtpmap at clock 8000; the call's PCM is
+// 16 kHz. A G722-only offer to an account without it is refused with 488
+// and never rings. (With both in common, the answer keeps the offer's
+// order, as RFC 3264 §6.1 recommends, so the offerer's first choice is
+// the call's codec.)
+func TestG722InboundOffers(t *testing.T) {
+	e, s := startEngine(t, Account{User: "go1", Domain: "127.0.0.1", AllowDirectCalls: true, Codecs: []string{"G722"}}, "x")
+	uac := sipp.Start(t, uacOffer("m=audio [media_port] RTP/AVP 0 9 101\na=rtpmap:0 PCMU/8000\na=rtpmap:9 G722/8000\na=rtpmap:101 telephone-event/8000",
+		"200", `m=audio [0-9]+ RTP/AVP 9( 101)?[[:space:]]`), "-m", "1", e.LocalAddr())
+	off := s.wait(t, "offer", 15*time.Second, isOffered).(domain.CallOffered)
+	if err := e.Answer(off.ID); err != nil {
+		t.Fatal(err)
+	}
+	s.wait(t, "answered", 15*time.Second, isAnswered(off.ID))
+	ca, err := e.CallAudio(off.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ca.SampleRate != 16000 || ca.FrameSize != 320 {
+		t.Errorf("audio format %d Hz / %d", ca.SampleRate, ca.FrameSize)
+	}
+	s.wait(t, "ended", 15*time.Second, isEnded(off.ID))
+	if err := uac.Wait(15 * time.Second); err != nil {
+		t.Fatalf("%v\n%s", err, uac.Messages())
+	}
+	if !strings.Contains(uac.Messages(), "a=rtpmap:9 G722/8000") {
+		t.Errorf("answer without the G722 rtpmap:\n%s", uac.Messages())
+	}
+
+	e2, s2 := startEngine(t, Account{User: "go1", Domain: "127.0.0.1", AllowDirectCalls: true}, "x")
+	uac2 := sipp.Start(t, uacOffer("m=audio [media_port] RTP/AVP 9 101\na=rtpmap:9 G722/8000\na=rtpmap:101 telephone-event/8000", "488", ""),
+		"-m", "1", e2.LocalAddr())
+	if err := uac2.Wait(15 * time.Second); err != nil {
+		t.Fatalf("%v\n%s", err, uac2.Messages())
+	}
+	s2.none(t, "offer of a G722-only call to a G.711 account", isOffered)
 }
 
 // g722TonesBothWays checks a connected G.722 call's audio format, sends
