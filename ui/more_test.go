@@ -256,3 +256,29 @@ func TestTickOnlyWhenTimeIsShown(t *testing.T) {
 		t.Fatal("a call's timer does not ask for the tick")
 	}
 }
+
+// TestSettingsSayWhenTheyApply: the settings screen says which settings
+// wait for the next sign-in, and a save that changes only live settings
+// does not claim so.
+func TestSettingsSayWhenTheyApply(t *testing.T) {
+	r := newRig(t)
+	r.signIn()
+	r.d.ShowSettings()
+	p := r.d.Settings()
+	r.settle()
+	if !strings.Contains(p.whenNote.Text, "apply from your next sign-in") {
+		t.Fatal("the settings do not say which ones wait for the next sign-in")
+	}
+	p.editBefore.SetChecked(true)
+	test.Tap(p.save)
+	r.settle()
+	if p.message.Text != "Saved" {
+		t.Fatalf("live-only change: %q", p.message.Text)
+	}
+	p.outcomes.SetText("Resolved")
+	test.Tap(p.save)
+	r.settle()
+	if !strings.Contains(p.message.Text, "apply from your next sign-in") {
+		t.Fatalf("core change: %q", p.message.Text)
+	}
+}

@@ -181,6 +181,7 @@ type SettingsPanel struct {
 	startAtLogin         *widget.Check
 	preShift             *widget.Button
 	preShiftAtSignIn     *widget.Check
+	whenNote             *widget.Label // which settings wait for the next sign-in
 	language             *widget.Select
 	verbose              *widget.Check
 	export               *widget.Button
@@ -245,7 +246,18 @@ func newSettingsPanel(d *Desk) *SettingsPanel {
 	p.message = widget.NewLabel("")
 	p.message.Wrapping = fyne.TextWrapWord
 
+	whenCalls := widget.NewLabel(d.T("Screen pop, quick notes and outcomes apply from your next sign-in. The other settings apply when you save."))
+	p.whenNote = whenCalls
+	whenCalls.Wrapping = fyne.TextWrapWord
+	whenCalls.SizeName = theme.SizeNameCaptionText
+	whenAudio := widget.NewLabel(d.T("Devices and sound processing apply when you save, also during a call."))
+	whenAudio.Wrapping = fyne.TextWrapWord
+	whenAudio.SizeName = theme.SizeNameCaptionText
+	whenLang := widget.NewLabel(d.T("The language applies when the app restarts."))
+	whenLang.Wrapping = fyne.TextWrapWord
+	whenLang.SizeName = theme.SizeNameCaptionText
 	audio := widget.NewForm(
+		widget.NewFormItem("", whenAudio),
 		widget.NewFormItem(d.T("Microphone"), container.NewVBox(p.mic, p.micLevel)),
 		widget.NewFormItem(d.T("Headset"), container.NewVBox(p.speaker, p.spkLevel, p.testSpeaker)),
 		widget.NewFormItem(d.T("Ringer"), container.NewVBox(p.ringer, p.testRinger)),
@@ -253,6 +265,7 @@ func newSettingsPanel(d *Desk) *SettingsPanel {
 		widget.NewFormItem(d.T("Check"), container.NewVBox(p.preShift, p.preShiftAtSignIn)),
 	)
 	calls := widget.NewForm(
+		widget.NewFormItem("", whenCalls),
 		widget.NewFormItem(d.T("Screen pop"), p.screenPop),
 		widget.NewFormItem("", p.autoSave),
 		widget.NewFormItem(d.T("Call subject"), p.subject),
@@ -263,7 +276,7 @@ func newSettingsPanel(d *Desk) *SettingsPanel {
 		widget.NewFormItem("", p.startAtLogin),
 	)
 	general := widget.NewForm(
-		widget.NewFormItem(d.T("Language"), p.language),
+		widget.NewFormItem(d.T("Language"), container.NewVBox(p.language, whenLang)),
 		widget.NewFormItem("", p.tooltips),
 		widget.NewFormItem(d.T("Diagnostics"), container.NewVBox(p.verbose, p.export)),
 	)
@@ -412,15 +425,27 @@ func (p *SettingsPanel) saveSettings() {
 				p.say(p.d.T("Settings could not be saved: %s", err.Error()), true)
 				return
 			}
-			langChanged := s.Language != p.d.set.Language
+			old := p.d.set
+			langChanged := s.Language != old.Language
 			p.d.set = s
-			msg := p.d.T("Saved. Outcomes, quick notes and screen pop apply from your next sign-in")
+			msg := p.d.T("Saved")
+			if nextSignIn(old, s) {
+				msg = p.d.T("Saved. Outcomes, quick notes and screen pop apply from your next sign-in")
+			}
 			if langChanged {
 				msg += ". " + p.d.T("The language changes when the app restarts")
 			}
 			p.say(msg, false)
 		})
 	})
+}
+
+// nextSignIn reports whether a change reaches the phone core's
+// configuration (outcomes, quick notes, screen pop), which the core takes
+// only when an agent signs in: the core has no command to change it during
+// a shift. Everything else applies when it is saved.
+func nextSignIn(old, s Settings) bool {
+	return !slices.Equal(old.Outcomes, s.Outcomes) || !slices.Equal(old.QuickNotes, s.QuickNotes) || old.ScreenPop != s.ScreenPop
 }
 
 func (p *SettingsPanel) say(s string, bad bool) {

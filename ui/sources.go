@@ -190,8 +190,10 @@ func DefaultSettings() Settings {
 }
 
 // SettingsStore loads and saves Settings (store.Profile.Settings and
-// PutSettings) and applies them (audio devices, log level). Config folds
-// them into the core's configuration for the next sign-in.
+// PutSettings). SaveSettings also applies at once what can change during a
+// shift (audio devices and processing, verbose logs); the desk folds the
+// rest (outcomes, quick notes, screen pop) into the core's configuration
+// at the next sign-in, and the settings screen says which is which.
 type SettingsStore interface {
 	LoadSettings() (Settings, error)
 	SaveSettings(s Settings) error

@@ -116,9 +116,9 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 		fmt.Fprintln(stdout, "softphone", version)
 		return nil
 	}
-	level := slog.LevelInfo
+	level := new(slog.LevelVar) // the verbose-logs setting changes it live
 	if o.verbose {
-		level = slog.LevelDebug
+		level.Set(slog.LevelDebug)
 	}
 	ring := newLogRing(logLines) // the recent logs for a diagnostics bundle
 	log := slog.New(slog.NewTextHandler(io.MultiWriter(os.Stderr, ring), &slog.HandlerOptions{Level: level}))
@@ -261,6 +261,10 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 	}
 	if a.SSOName() != "" {
 		src.sso = a
+	}
+	src.live = &liveSettings{level: level, verbose: o.verbose}
+	if as := newAudioSource(a); as != nil {
+		src.live.audio = as.(*audioSource).Apply
 	}
 	return runWindow(ctx, a, src, relays, o, stdout, log)
 }

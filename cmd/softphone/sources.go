@@ -37,6 +37,10 @@ type sources struct {
 	dir    string              // data directory (the remembered agent's file)
 	log    *slog.Logger
 	sso    ssoAccount // the CRM sign-in for the desk; nil: not offered
+	// live applies the settings that take effect at once (audio devices
+	// and processing, verbose logs) when they are saved or loaded; nil:
+	// none.
+	live *liveSettings
 
 	mu      sync.Mutex
 	signing string // the agent whose sign-in is in progress
@@ -179,6 +183,7 @@ func (s *sources) LoadSettings() (ui.Settings, error) {
 	if _, err := p.GetSettings(&set); err != nil {
 		return ui.DefaultSettings(), err
 	}
+	s.live.loaded(set)
 	return set, nil
 }
 
@@ -188,7 +193,52 @@ func (s *sources) SaveSettings(set ui.Settings) error {
 	if err != nil {
 		return err
 	}
-	return p.PutSettings(set)
+	if err := p.PutSettings(set); err != nil {
+		return err
+	}
+	s.live.saved(set)
+	return nil
+}
+
+// liveSettings applies the desk's settings that need no new sign-in: the
+// audio devices and processing (the engine moves open streams without
+// dropping a call) and verbose logs. The core's configuration (outcomes,
+// quick notes, screen pop) is taken only at sign-in; the settings screen
+// says so.
+type liveSettings struct {
+	audio   func(ui.Settings) // audioSource.Apply; nil without audio
+	level   *slog.LevelVar    // the log level of every logger
+	verbose bool              // -v: debug logs whatever the setting
+}
+
+// saved applies everything that can apply at once.
+func (l *liveSettings) saved(set ui.Settings) {
+	if l == nil {
+		return
+	}
+	if l.audio != nil {
+		l.audio(set)
+	}
+	l.logs(set)
+}
+
+// loaded applies the log level (the engine takes the audio settings from
+// the profile itself at sign-in).
+func (l *liveSettings) loaded(set ui.Settings) {
+	if l != nil {
+		l.logs(set)
+	}
+}
+
+func (l *liveSettings) logs(set ui.Settings) {
+	if l.level == nil {
+		return
+	}
+	if set.VerboseLogs || l.verbose {
+		l.level.Set(slog.LevelDebug)
+	} else {
+		l.level.Set(slog.LevelInfo)
+	}
 }
 
 // ---- ui.Accounts ----

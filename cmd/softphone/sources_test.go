@@ -293,3 +293,44 @@ func TestSourcesSignInSSO(t *testing.T) {
 		t.Fatalf("settings of the sso agent: %+v %v", got, err)
 	}
 }
+
+// TestSettingsApplyLive: saving applies the audio settings and the log
+// level at once; loading applies the log level; -v keeps debug logs.
+func TestSettingsApplyLive(t *testing.T) {
+	db, dir := openStore(t)
+	core := &fakeCore{}
+	src, err := newSources(db, core, nil, domain.DefaultConfig(), dir, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var applied []ui.Settings
+	level := new(slog.LevelVar)
+	src.live = &liveSettings{level: level, audio: func(s ui.Settings) { applied = append(applied, s) }}
+	core.set("a1")
+	set := ui.DefaultSettings()
+	set.VerboseLogs, set.Speaker = true, "Fake|Headset"
+	if err := src.SaveSettings(set); err != nil {
+		t.Fatal(err)
+	}
+	if level.Level() != slog.LevelDebug || len(applied) != 1 || applied[0].Speaker != "Fake|Headset" {
+		t.Fatalf("after save: level %v applied %+v", level.Level(), applied)
+	}
+	set.VerboseLogs = false
+	if err := src.SaveSettings(set); err != nil {
+		t.Fatal(err)
+	}
+	if level.Level() != slog.LevelInfo || len(applied) != 2 {
+		t.Fatalf("verbose off: level %v", level.Level())
+	}
+	src.live.verbose = true
+	if _, err := src.LoadSettings(); err != nil {
+		t.Fatal(err)
+	}
+	if level.Level() != slog.LevelDebug || len(applied) != 2 {
+		t.Fatalf("load with -v: level %v, audio applied %d times", level.Level(), len(applied))
+	}
+	core.set("")
+	if err := src.SaveSettings(set); err == nil || len(applied) != 2 {
+		t.Fatal("settings saved and applied with nobody signed in")
+	}
+}
