@@ -37,6 +37,11 @@ type call struct {
 	ownAckCSeq   uint32       // CSeq of a re-INVITE we answered ourselves
 	remote       domain.Party // the far end's identity as last reported to the core
 	callerGone   bool         // inbound: the caller cancelled before the answer
+	// closing is set by whoever sends the call's last message (the final
+	// response of an unanswered inbound call, or BYE): the call goroutine
+	// (reject, redirect, hangup) or end (engine shutdown). The other one
+	// leaves the dialog alone: two goroutines on one dialog race.
+	closing bool
 }
 
 // missedLinger is how long an inbound call the caller cancelled stays
@@ -64,9 +69,15 @@ func (c *call) do(f func()) error {
 	}
 }
 
-// end hangs the call up from outside (engine shutdown).
+// end hangs the call up from outside (engine shutdown, or a replacing
+// dialog took its place). A call its own goroutine is already ending (a
+// reject, redirect or hangup in flight, or a final response waiting for
+// its ACK) is left to it: a second final response or BYE would race that
+// goroutine on the same dialog.
 func (c *call) end() {
 	c.mu.Lock()
+	ending := c.closing
+	c.closing = true
 	c.localEnd = true
 	cancel := c.cancelInvite
 	srv, cli := c.srv, c.cli
@@ -78,6 +89,7 @@ func (c *call) end() {
 	ctx, done := context.WithTimeout(context.Background(), 3*time.Second)
 	defer done()
 	switch {
+	case ending:
 	case cli != nil && answered:
 		_ = cli.Hangup(ctx)
 	case srv != nil && answered:
@@ -589,10 +601,11 @@ func (e *Engine) respondOffered(id domain.CallID, what string, respond func(*dia
 	}
 	err = c.do(func() {
 		c.mu.Lock()
-		d, answered := c.srv, c.answered
+		d, answered, closing := c.srv, c.answered, c.closing
 		c.localEnd = !answered || c.localEnd
+		c.closing = !answered || closing
 		c.mu.Unlock()
-		if answered {
+		if answered || closing {
 			return
 		}
 		if err := respond(d); err != nil {
@@ -630,10 +643,12 @@ func (e *Engine) Hangup(id domain.CallID) error {
 		defer done()
 		c.mu.Lock()
 		c.localEnd = true
-		srv, cli, answered := c.srv, c.cli, c.answered
+		srv, cli, answered, closing := c.srv, c.cli, c.answered, c.closing
+		c.closing = true
 		c.mu.Unlock()
 		var herr error
 		switch {
+		case closing:
 		case cli != nil:
 			herr = cli.Hangup(ctx)
 		case srv != nil && answered:
@@ -889,8 +904,16 @@ func notifyReason(code int) string {
 
 func statusText(code int) string {
 	switch code {
+	case 408:
+		return "Request Timeout"
+	case 410:
+		return "Gone"
 	case 480:
 		return "Temporarily Unavailable"
+	case 484:
+		return "Address Incomplete"
+	case 485:
+		return "Ambiguous"
 	case 486:
 		return "Busy Here"
 	case 487:
@@ -905,8 +928,16 @@ func statusText(code int) string {
 		return "Not Found"
 	case 403:
 		return "Forbidden"
+	case 500:
+		return "Server Internal Error"
+	case 502:
+		return "Bad Gateway"
 	case 503:
 		return "Service Unavailable"
+	case 504:
+		return "Server Time-out"
+	case 604:
+		return "Does Not Exist Anywhere"
 	}
 	return "Rejected"
 }

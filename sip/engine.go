@@ -339,8 +339,12 @@ func (e *Engine) Close() error {
 	}
 	reg.shutdown()
 	e.cancel()
+	// Closing the user agent terminates every transaction, so a call
+	// goroutine still waiting in one (a final response whose ACK never
+	// comes waits 32 s, Timer H) returns before we wait for it.
+	err := e.ua.Close()
 	e.wg.Wait()
-	return e.ua.Close()
+	return err
 }
 
 // running returns ErrNotStarted unless the engine is serving.

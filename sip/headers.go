@@ -62,9 +62,14 @@ func firstComma(s string) int {
 // uriNumber is the number or user of a sip:, sips: or tel: URI.
 func uriNumber(u sip.Uri) string {
 	if strings.EqualFold(u.Scheme, "tel") {
-		n := u.Host // sipgo puts the tel: number in Host
+		// sipgo v1.7 keeps a tel: URI's text unparsed (only String shows
+		// it): the number is what follows "tel:" up to the parameters.
+		n := u.User
 		if n == "" {
-			n = u.User
+			n = u.Host
+		}
+		if n == "" {
+			_, n, _ = strings.Cut(u.String(), ":")
 		}
 		if i := strings.IndexByte(n, ';'); i >= 0 {
 			n = n[:i]
@@ -160,10 +165,18 @@ func targetURI(target, domainHostPort string) (sip.Uri, error) {
 		if err := sip.ParseUri(t, &u); err != nil || u.Host == "" {
 			return sip.Uri{}, fmt.Errorf("%w: %q", ErrBadTarget, t)
 		}
+		u.User = escapeUser(u.User)
 		return u, nil
 	}
 	host, port := splitHostPort(domainHostPort)
-	return sip.Uri{Scheme: "sip", User: t, Host: host, Port: port}, nil
+	return sip.Uri{Scheme: "sip", User: escapeUser(t), Host: host, Port: port}, nil
+}
+
+// escapeUser escapes '#' in a URI's user part (RFC 3261 25.1 does not
+// allow it there, and parsers take it as the start of a fragment): a
+// feature code such as "*72#1001" is sent as "*72%231001".
+func escapeUser(u string) string {
+	return strings.ReplaceAll(u, "#", "%23")
 }
 
 // splitHostPort splits "host[:port]"; port 0 when absent.
