@@ -198,3 +198,79 @@ func TestAgentOutboundBusy(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestAgentDNDAndAllLinesBusyReject486: with the real actor, a call to an
+// agent in DND and a call beyond the agent's lines (MaxLines 1) are refused
+// with 486 Busy Here at the caller without ringing the agent, and the call
+// in progress is untouched.
+func TestAgentDNDAndAllLinesBusyReject486(t *testing.T) {
+	k := kamailio.Start(t, kamailio.Options{})
+	alice := baresip.Start(t, baresip.Options{User: "alice", Password: "alice-pw", Registrar: k.Addr})
+	bob := baresip.Start(t, baresip.Options{User: "bob", Password: "bob-pw", Registrar: k.Addr})
+	la := startAgent(t, Account{User: "go1", DisplayName: "Agent", Domain: k.Addr}, "go1-pw")
+	cfg := domain.DefaultConfig()
+	cfg.WrapUpTime = 0
+	cfg.MaxLines = 1
+	if err := la.a.Login(domain.AgentInfo{ID: "a1", Name: "Agent One"}, cfg); err != nil {
+		t.Fatal(err)
+	}
+	la.until(t, "registration", 15*time.Second, func(s domain.State) bool {
+		return s.Registration.State == domain.RegRegistered
+	})
+	if err := la.a.SetStatus(domain.Status{Presence: domain.PresenceDND}); err != nil {
+		t.Fatal(err)
+	}
+	la.until(t, "dnd", 5*time.Second, func(s domain.State) bool { return s.Presence.Presence == domain.PresenceDND })
+
+	if _, err := alice.Command("dial", "sip:go1@"+k.Addr); err != nil {
+		t.Fatal(err)
+	}
+	ev, err := alice.WaitEvent("CALL_CLOSED", 15*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(ev.Param, "486") {
+		t.Errorf("caller of an agent in dnd closed with %q, want 486", ev.Param)
+	}
+	if slices.Contains(la.rec.Calls(), "Ringer ring") {
+		t.Error("the agent's ringer rang in dnd")
+	}
+
+	if err := la.a.SetStatus(domain.Status{Presence: domain.PresenceAvailable}); err != nil {
+		t.Fatal(err)
+	}
+	la.until(t, "available", 5*time.Second, func(s domain.State) bool { return s.Status() == domain.StatusAvailable })
+	if _, err := alice.Command("dial", "sip:go1@"+k.Addr); err != nil {
+		t.Fatal(err)
+	}
+	s := la.until(t, "offered call", 15*time.Second, func(s domain.State) bool {
+		return len(s.Calls) == 1 && s.Calls[0].State == domain.CallStateOffered
+	})
+	first := s.Calls[0].ID
+	if err := la.a.Answer(first); err != nil {
+		t.Fatal(err)
+	}
+	la.until(t, "connected call", 10*time.Second, func(s domain.State) bool {
+		c := s.Call(first)
+		return c != nil && c.State == domain.CallStateActive
+	})
+	if _, err := alice.WaitEvent("CALL_ESTABLISHED", 10*time.Second); err != nil {
+		t.Fatal(err)
+	}
+
+	if _, err := bob.Command("dial", "sip:go1@"+k.Addr); err != nil {
+		t.Fatal(err)
+	}
+	ev, err = bob.WaitEvent("CALL_CLOSED", 15*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(ev.Param, "486") {
+		t.Errorf("caller beyond the agent's lines closed with %q, want 486", ev.Param)
+	}
+	la.notice(t, 5*time.Second, func(n domain.Notice) bool { return strings.Contains(n.Message, "all lines in use") })
+	s = la.a.Snapshot()
+	if len(s.Calls) != 1 || s.Calls[0].ID != first || s.Calls[0].State != domain.CallStateActive {
+		t.Errorf("calls after the busy reject: %+v", s.Calls)
+	}
+}

@@ -54,7 +54,10 @@ func TestDialFailureCodes(t *testing.T) {
 		{486, "Busy Here", domain.CauseBusy},
 		{600, "Busy Everywhere", domain.CauseBusy},
 		{480, "Temporarily Unavailable", domain.CauseNoAnswer},
+		{408, "Request Timeout", domain.CauseNoAnswer},
 		{404, "Not Found", domain.CauseInvalidNumber},
+		{484, "Address Incomplete", domain.CauseInvalidNumber},
+		{485, "Ambiguous", domain.CauseInvalidNumber},
 		{503, "Service Unavailable", domain.CauseUnavailable},
 		{603, "Decline", domain.CauseDeclined},
 	}
@@ -77,6 +80,70 @@ func TestDialFailureCodes(t *testing.T) {
 				t.Errorf("sipp: %v", err)
 			}
 		})
+	}
+}
+
+// uasEarlyMedia sends 183 Session Progress with an SDP answer (early
+// media: an announcement or the far end's own ringback), then 486.
+const uasEarlyMedia = `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="early media then busy">
+  <recv request="INVITE" />
+  <send><![CDATA[
+SIP/2.0 183 Session Progress
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]lab[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:uas@[local_ip]:[local_port]>
+Content-Type: application/sdp
+Content-Length: [len]
+
+v=0
+o=lab 1 1 IN IP4 [local_ip]
+s=-
+c=IN IP4 [media_ip]
+t=0 0
+m=audio [media_port] RTP/AVP 0
+a=rtpmap:0 PCMU/8000
+]]></send>
+  <pause milliseconds="200"/>
+  <send><![CDATA[
+SIP/2.0 486 Busy Here
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]lab[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+
+]]></send>
+  <recv request="ACK" />
+</scenario>`
+
+// TestDialEarlyMedia: a 183 with SDP is reported as progress with early
+// media (so the core plays no local ringback over the far end's audio);
+// TestDialFailureCodes checks that a 180 without SDP is not.
+func TestDialEarlyMedia(t *testing.T) {
+	e, s := startEngine(t, Account{User: "go1", Domain: "127.0.0.1"}, "x")
+	uas := sipp.Start(t, uasEarlyMedia, "-m", "1")
+	id := domain.NewCallID()
+	if err := e.Dial(id, "sip:x@"+uas.Addr); err != nil {
+		t.Fatal(err)
+	}
+	p := s.wait(t, "progress", 10*time.Second, func(in domain.Input) bool {
+		p, ok := in.(domain.CallProgress)
+		return ok && p.ID == id
+	}).(domain.CallProgress)
+	if !p.EarlyMedia {
+		t.Errorf("183 with SDP reported without early media: %+v", p)
+	}
+	f := s.wait(t, "failure", 10*time.Second, isFailed(id)).(domain.CallFailed)
+	if f.Cause != domain.CauseBusy {
+		t.Errorf("failed with %v %q, want busy", f.Cause, f.Reason)
+	}
+	if err := uas.Wait(10 * time.Second); err != nil {
+		t.Errorf("sipp: %v", err)
 	}
 }
 

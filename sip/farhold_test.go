@@ -1,0 +1,200 @@
+package sip
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/callcentre/softphone/agent/domain"
+	"github.com/callcentre/softphone/lab/sipp"
+)
+
+// uacInactiveHold calls go1 directly, then holds it with a=inactive,
+// resumes with a=sendrecv and hangs up.
+func uacInactiveHold() string {
+	from := `From: "Lab Caller" <sip:5551234@[local_ip]:[local_port]>;tag=[pid]lab[call_number]`
+	invite := func(cseq, uri, direction, toLine string) string {
+		return `  <send retrans="500"><![CDATA[
+INVITE ` + uri + ` SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+` + from + `
+` + toLine + `
+Call-ID: [call_id]
+CSeq: ` + cseq + ` INVITE
+Contact: <sip:lab@[local_ip]:[local_port]>
+Max-Forwards: 70
+Content-Type: application/sdp
+Content-Length: [len]
+
+v=0
+o=lab 1 ` + cseq + ` IN IP4 [local_ip]
+s=-
+c=IN IP4 [media_ip]
+t=0 0
+m=audio [media_port] RTP/AVP 0 101
+a=rtpmap:0 PCMU/8000
+a=rtpmap:101 telephone-event/8000
+a=` + direction + `
+]]></send>
+`
+	}
+	ack := func(cseq string) string {
+		return `  <send><![CDATA[
+ACK [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+` + from + `
+[last_To:]
+Call-ID: [call_id]
+CSeq: ` + cseq + ` ACK
+Max-Forwards: 70
+Content-Length: 0
+
+]]></send>
+`
+	}
+	return `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="far-end inactive hold and resume">
+` + invite("1", "sip:go1@[remote_ip]:[remote_port]", "sendrecv", "To: <sip:go1@[remote_ip]:[remote_port]>") + `
+  <recv response="100" optional="true" />
+  <recv response="180" optional="true" />
+  <recv response="200" rrs="true" />
+` + ack("1") + `  <pause milliseconds="300" />
+` + invite("2", "[next_url]", "inactive", "[last_To:]") + `  <recv response="200" />
+` + ack("2") + `  <pause milliseconds="300" />
+` + invite("3", "[next_url]", "sendrecv", "[last_To:]") + `  <recv response="200" />
+` + ack("3") + `  <pause milliseconds="300" />
+  <send><![CDATA[
+BYE [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+` + from + `
+[last_To:]
+Call-ID: [call_id]
+CSeq: 4 BYE
+Max-Forwards: 70
+Content-Length: 0
+
+]]></send>
+  <recv response="200" />
+</scenario>`
+}
+
+// TestFarEndInactiveHoldAndResume: the far end holds us with a=inactive
+// (RemoteHold on, answered inactive), then resumes (RemoteHold off,
+// answered sendrecv); the call stays up until its BYE.
+func TestFarEndInactiveHoldAndResume(t *testing.T) {
+	e, s := startEngine(t, Account{User: "go1", Domain: "127.0.0.1", AllowDirectCalls: true}, "x")
+	uac := sipp.Start(t, uacInactiveHold(), "-m", "1", e.LocalAddr())
+	off := s.wait(t, "offer", 10*time.Second, isOffered).(domain.CallOffered)
+	if err := e.Answer(off.ID); err != nil {
+		t.Fatal(err)
+	}
+	s.wait(t, "answered", 10*time.Second, isAnswered(off.ID))
+	s.wait(t, "remote hold", 10*time.Second, func(in domain.Input) bool {
+		h, ok := in.(domain.RemoteHold)
+		return ok && h.ID == off.ID && h.On
+	})
+	s.wait(t, "remote resume", 10*time.Second, func(in domain.Input) bool {
+		h, ok := in.(domain.RemoteHold)
+		return ok && h.ID == off.ID && !h.On
+	})
+	ev := s.wait(t, "ended", 15*time.Second, isEnded(off.ID)).(domain.CallEnded)
+	if ev.Cause != domain.CauseRemoteHangup {
+		t.Errorf("cause %v", ev.Cause)
+	}
+	if err := uac.Wait(10 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	msgs := uac.Messages()
+	answered := false
+	for _, m := range strings.Split(msgs, "-----------------------------------------------") {
+		if strings.Contains(m, "message received") && strings.Contains(m, "CSeq: 2 INVITE") && strings.Contains(m, "a=inactive") {
+			answered = true
+		}
+	}
+	if !answered {
+		t.Errorf("inactive hold not answered inactive:\n%s", msgs)
+	}
+}
+
+// uasRefuseHold answers the call, refuses our hold re-INVITE with 488 and
+// takes the BYE.
+var uasRefuseHold = `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="refuse hold">
+  <recv request="INVITE" />
+` + okWithSDP("sendrecv") + `  <recv request="ACK" />
+  <recv request="INVITE" />
+  <send><![CDATA[
+SIP/2.0 488 Not Acceptable Here
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+
+]]></send>
+  <recv request="ACK" />
+  <recv request="BYE" />
+  <send><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+
+]]></send>
+</scenario>`
+
+// TestHoldRefused: a hold re-INVITE the far end refuses is reported as
+// HoldFailed with the refusal in plain words; the call stays up.
+func TestHoldRefused(t *testing.T) {
+	e, s := startEngine(t, Account{User: "go1", Domain: "127.0.0.1"}, "x")
+	uas := sipp.Start(t, uasRefuseHold, "-m", "1")
+	id := domain.NewCallID()
+	if err := e.Dial(id, "sip:x@"+uas.Addr); err != nil {
+		t.Fatal(err)
+	}
+	s.wait(t, "answer", 10*time.Second, isAnswered(id))
+	if err := e.Hold(id, true); err != nil {
+		t.Fatal(err)
+	}
+	hf := s.wait(t, "hold failure", 15*time.Second, func(in domain.Input) bool {
+		h, ok := in.(domain.HoldFailed)
+		return ok && h.ID == id
+	}).(domain.HoldFailed)
+	if !hf.On || !strings.Contains(hf.Reason, "488") {
+		t.Errorf("hold failure %+v", hf)
+	}
+	s.none(t, "end of the call", isEnded(id))
+	if _, err := e.CallStats(id); err != nil {
+		t.Errorf("call gone after a refused hold: %v", err)
+	}
+	if err := e.Hangup(id); err != nil {
+		t.Fatal(err)
+	}
+	if err := uas.Wait(15 * time.Second); err != nil {
+		t.Fatalf("%v\n%s", err, uas.Log())
+	}
+}
+
+// TestInviteForAnotherUserRefused: even with direct calls allowed, an
+// INVITE whose Request-URI names another user is refused (403) and never
+// rings (ghost-call protection's second condition).
+func TestInviteForAnotherUserRefused(t *testing.T) {
+	e, s := startEngine(t, Account{User: "go1", Domain: "127.0.0.1", AllowDirectCalls: true}, "x")
+	uac := sipp.Start(t, strings.ReplaceAll(uacStranger, "sip:go1@", "sip:go9@"), "-m", "1", e.LocalAddr())
+	if err := uac.Wait(15 * time.Second); err != nil {
+		t.Fatalf("%v\n%s", err, uac.Log())
+	}
+	s.none(t, "offered call", isOffered)
+	// The same INVITE for our user is offered: the refusal above was for
+	// the user, not for the direct source.
+	uac = sipp.Start(t, uacInactiveHold(), "-m", "1", e.LocalAddr())
+	off := s.wait(t, "offer", 10*time.Second, isOffered).(domain.CallOffered)
+	if err := e.Reject(off.ID, 486); err != nil {
+		t.Fatal(err)
+	}
+	_ = uac.Wait(10 * time.Second) // the scenario expects an answer: it fails, as it should
+}
