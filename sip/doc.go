@@ -15,7 +15,8 @@
 //	eng.Attach(a)              // events go to the agent
 //	... audio reads eng.CallAudio(id) / eng.CallStats(id)
 //	eng.Reregister()           // on network change or resume from sleep
-//	eng.Close()                // unregisters, hangs up, stops
+//	eng.Close()                // unregisters, hangs up, stops (bounded: a
+//	                           // call already ending is left to finish)
 //
 // diago v0.31.0 defects and what this package does instead (diago-notes):
 //   - Register panics on an unreachable registrar: registration is our own
@@ -81,7 +82,9 @@
 // host on TCP/TLS (a proxy's new connection has an ephemeral port).
 //
 // SRTP (SDES, RFC 4568; only with TLS, else ErrInvalidAccount): Off,
-// Optional (offered; a plain answer or offer is accepted) or Required
+// Optional (offered; a plain answer or offer is accepted; our offer is
+// RTP/SAVP, so a phone without SRTP refuses our call with 488 and there
+// is no plain retry yet) or Required
 // (an unencrypted offer gets 488, an unencrypted answer is hung up and
 // reported as CallFailed). diago drops the SRTP contexts on any
 // re-INVITE (MediaSession.Fork), so on an encrypted call our hold/resume
