@@ -2,10 +2,13 @@
 # Builds the static C libraries the Windows exe links, for mingw-w64
 # (x86_64-w64-mingw32), into PREFIX: PortAudio 19.7.0 with the WMME,
 # DirectSound, WASAPI and WDM-KS host APIs (bookworm's 19.6.0 fails in
-# WASAPI with mingw-w64 10) and speexdsp 1.2.1. The source tarballs come
+# WASAPI with mingw-w64 10), speexdsp 1.2.1 and opus 1.3.1 (the sip
+# package's codec, bookworm's version). The source tarballs come
 # from Debian's pool, pinned by sha256 (the values of Debian's signed .dsc
 # files), and are kept in build/cache because the pool drops old versions.
-# A finished PREFIX with the same pins is reused: the rebuild is instant.
+# A finished PREFIX with the same pins and flags is reused: the rebuild is
+# instant. opus: _FORTIFY_SOURCE=0, or its configure adds =2, whose checks
+# (__memcpy_chk) would need libssp, which is no system DLL.
 # Usage: packaging/windows/mingw-libs.sh PREFIX
 set -euo pipefail
 
@@ -20,6 +23,7 @@ pool=http://deb.debian.org/debian/pool/main
 libs=(
 	"portaudio|p/portaudio19/portaudio19_19.7.0.orig.tar.gz|5af29ba58bbdbb7bbcefaaecc77ec8fc413f0db6f4c4e286c40c3e1b83174fa0|--with-winapi=wmme,directx,wasapi,wdmks --without-jack --without-alsa --without-oss"
 	"speexdsp|s/speexdsp/speexdsp_1.2.1.orig.tar.gz|8c777343e4a6399569c72abc38a95b24db56882c83dbdb6c6424a5f4aeb54d3d|--disable-examples"
+	"opus|o/opus/opus_1.3.1.orig.tar.gz|65b58e1e25b2a114157014736a3d9dfeaad8d41be1c8179866f144a2fb44ff9d|--disable-doc --disable-extra-programs CPPFLAGS=-D_FORTIFY_SOURCE=0"
 )
 
 command -v $host-gcc >/dev/null || { echo "mingw-libs: $host-gcc is missing (apt-get install gcc-mingw-w64-x86-64-win32)" >&2; exit 1; }
@@ -28,7 +32,8 @@ prefix=$(cd "$prefix" && pwd)
 
 for entry in "${libs[@]}"; do
 	IFS='|' read -r name path sum flags <<<"$entry"
-	stamp="$prefix/.$name.$sum"
+	# The stamp names the tarball and the flags: changing either rebuilds.
+	stamp="$prefix/.$name.$(echo "$sum $flags" | sha256sum | cut -c1-16)"
 	if [ -f "$stamp" ]; then
 		continue
 	fi
