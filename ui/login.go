@@ -25,8 +25,12 @@ type loginScreen struct {
 	shared   *widget.Label
 	signIn   *widget.Button
 	sso      *widget.Button
+	device   *widget.Button // "Sign in with a code" (device code)
+	code     *widget.Label  // the code and where to enter it
+	cancel   *widget.Button // stops waiting for the code
 	message  *widget.Label
 	busy     bool
+	stop     context.CancelFunc
 }
 
 func newLoginScreen(d *Desk) *loginScreen {
@@ -47,10 +51,22 @@ func newLoginScreen(d *Desk) *loginScreen {
 	l.signIn.Importance = widget.HighImportance
 	l.sso = widget.NewButton("", l.submitSSO)
 	l.sso.Hide()
+	l.device = widget.NewButton(d.T("Sign in with a code (no browser on this PC)"), l.submitDevice)
+	l.device.Hide()
+	l.code = widget.NewLabel("")
+	l.code.Wrapping = fyne.TextWrapWord
+	l.code.TextStyle = fyne.TextStyle{Bold: true}
+	l.code.Hide()
+	l.cancel = widget.NewButton(d.T("Cancel"), func() {
+		if l.stop != nil {
+			l.stop()
+		}
+	})
+	l.cancel.Hide()
 	l.message = widget.NewLabel("")
 	l.message.Wrapping = fyne.TextWrapWord
 	l.message.Importance = widget.DangerImportance
-	form := container.NewVBox(title, l.agentID, l.password, l.remember, l.shared, l.signIn, l.sso, l.message)
+	form := container.NewVBox(title, l.agentID, l.password, l.remember, l.shared, l.signIn, l.sso, l.device, l.code, l.cancel, l.message)
 	l.content = container.NewPadded(form)
 	if a := d.accounts; a != nil {
 		if a.Shared() {
@@ -61,6 +77,9 @@ func newLoginScreen(d *Desk) *loginScreen {
 		if name := a.SSO(); name != "" {
 			l.sso.SetText(d.T("Sign in with %s", name))
 			l.sso.Show()
+		}
+		if ds, ok := a.(DeviceSignIn); ok && ds.DeviceCodeOffered() {
+			l.device.Show()
 		}
 		if p, ok := a.(PasswordPolicy); ok && !p.AgentPasswords() {
 			l.password.Hide()
@@ -128,6 +147,43 @@ func (l *loginScreen) submitSSO() {
 	})
 }
 
+// submitDevice runs the device code sign-in: the code and where to enter
+// it are shown until the agent has entered it on another device (or
+// cancels).
+func (l *loginScreen) submitDevice() {
+	ds, ok := l.d.accounts.(DeviceSignIn)
+	if l.busy || !ok {
+		return
+	}
+	l.setBusy(true)
+	l.cancel.Show()
+	l.d.background(func(ctx context.Context) {
+		ctx, stop := context.WithCancel(ctx)
+		defer stop()
+		l.d.do(func() { l.stop = stop })
+		who, cfg, err := ds.SignInDeviceCode(ctx, func(dc DeviceCode) {
+			l.d.do(func() { l.showCode(dc) })
+		})
+		l.d.do(func() {
+			l.stop = nil
+			l.cancel.Hide()
+			l.code.Hide()
+			l.finish(who, cfg, err)
+		})
+	})
+}
+
+// showCode shows a device code and where to enter it.
+func (l *loginScreen) showCode(dc DeviceCode) {
+	if !l.busy {
+		return // finished meanwhile
+	}
+	l.code.SetText(l.d.T("On your phone or any computer, open %s and enter the code %s", dc.URL, dc.Code))
+	l.code.Show()
+	l.message.Importance = widget.MediumImportance
+	l.message.SetText(l.d.T("Waiting for you to enter the code…"))
+}
+
 func (l *loginScreen) finish(who domain.AgentInfo, cfg domain.Config, err error) {
 	l.setBusy(false)
 	l.password.SetText("")
@@ -171,7 +227,7 @@ func (l *loginScreen) offerPreShift() {
 
 func (l *loginScreen) setBusy(on bool) {
 	l.busy = on
-	for _, w := range []disableable{l.agentID, l.password, l.signIn, l.sso} {
+	for _, w := range []disableable{l.agentID, l.password, l.signIn, l.sso, l.device} {
 		setEnabled(w, !on)
 	}
 	if on {

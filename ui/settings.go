@@ -106,6 +106,9 @@ func (d *Desk) showFailed(failed []FailedLog) {
 		if si, ok := d.sync.(CRMSignIn); ok {
 			rows.Add(d.crmSignInButton(si, st.CRM))
 		}
+		if ds, ok := d.sync.(CRMDeviceSignIn); ok && ds.DeviceCodeOffered() {
+			rows.Add(d.crmDeviceButton(ds, st.CRM))
+		}
 	}
 	if len(failed) == 0 {
 		rows.Add(widget.NewLabel(d.T("Every call log reached the CRM")))
@@ -132,6 +135,40 @@ func (d *Desk) showFailed(failed []FailedLog) {
 		rows.Add(container.NewBorder(nil, nil, nil, resend, text))
 	}
 	d.confirm(d.T("CRM sync: call logs the CRM has not accepted"), container.NewVScroll(rows), widget.NewButton(d.T("Close"), nil))
+}
+
+// crmDeviceButton runs the external CRM's device code sign-in: the code
+// and where to enter it appear under the button until the agent has
+// entered it on another device.
+func (d *Desk) crmDeviceButton(ds CRMDeviceSignIn, name string) fyne.CanvasObject {
+	code := widget.NewLabel("")
+	code.Wrapping = fyne.TextWrapWord
+	code.TextStyle = fyne.TextStyle{Bold: true}
+	code.Hide()
+	var b *widget.Button
+	b = widget.NewButton(d.T("Sign in to %s with a code", name), func() {
+		b.Disable()
+		d.background(func(ctx context.Context) {
+			err := ds.SignInCRMDeviceCode(ctx, func(dc DeviceCode) {
+				d.do(func() {
+					code.SetText(d.T("On your phone or any computer, open %s and enter the code %s", dc.URL, dc.Code))
+					code.Show()
+				})
+			})
+			d.do(func() {
+				b.Enable()
+				code.Hide()
+				if err != nil {
+					d.toast(domain.NoticeError, d.T("%s sign-in failed: %s", name, err.Error()))
+					return
+				}
+				b.Hide()
+				d.toast(domain.NoticeInfo, d.T("Signed in to %s", name))
+				d.SyncChanged(nil)
+			})
+		})
+	})
+	return container.NewVBox(b, code)
 }
 
 // crmSignInButton runs the external CRM's sign-in in the browser; the

@@ -230,6 +230,33 @@ type Accounts interface {
 	SignedOut(agentID string) error
 }
 
+// DeviceCode is what the agent must see during a device code sign-in:
+// open URL on any device (a phone) and enter Code there.
+type DeviceCode struct {
+	Code    string
+	URL     string
+	Message string // the identity provider's own instructions, if any
+}
+
+// DeviceSignIn is an optional interface of Accounts: the CRM's device code
+// sign-in (Dynamics 365 through Entra ID), offered as "Sign in with a code"
+// where the browser round trip cannot run (thin clients, no browser on the
+// desk). SignInDeviceCode calls show once with the code, then blocks until
+// the agent has entered it elsewhere, declined, the code expired or ctx
+// ends; like SignInSSO it returns who signed in.
+type DeviceSignIn interface {
+	DeviceCodeOffered() bool
+	SignInDeviceCode(ctx context.Context, show func(DeviceCode)) (domain.AgentInfo, domain.Config, error)
+}
+
+// CRMDeviceSignIn is an optional interface of Sync: the device code
+// sign-in to the external CRM for the signed-in agent, offered beside
+// CRMSignIn's browser sign-in while SyncState reports SignInNeeded.
+type CRMDeviceSignIn interface {
+	DeviceCodeOffered() bool
+	SignInCRMDeviceCode(ctx context.Context, show func(DeviceCode)) error
+}
+
 // PasswordPolicy is an optional interface of Accounts. When AgentPasswords
 // reports false, nothing on this PC can check an agent's password (no
 // provisioning or CRM sign-in), so the login screen asks for the agent ID

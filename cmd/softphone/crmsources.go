@@ -281,10 +281,11 @@ type crmAccount interface {
 // syncSource implements ui.Sync over the outbox worker, and ui.CRMSignIn
 // over the app's CRM session.
 type syncSource struct {
-	ob  outboxSource
-	crm crmAccount // nil: no interactive CRM sign-in
-	who agentID
-	log *slog.Logger
+	ob     outboxSource
+	crm    crmAccount    // nil: no interactive CRM sign-in
+	device deviceAccount // nil: no device code sign-in
+	who    agentID
+	log    *slog.Logger
 }
 
 // SyncState implements ui.Sync (never blocks: the worker's status and the
@@ -308,6 +309,19 @@ func (s syncSource) SignInCRM(ctx context.Context) error {
 		return app.ErrNoCRM
 	}
 	return s.crm.SignInCRM(ctx)
+}
+
+// DeviceCodeOffered implements ui.CRMDeviceSignIn.
+func (s syncSource) DeviceCodeOffered() bool { return s.device != nil && s.device.DeviceSignIn() }
+
+// SignInCRMDeviceCode implements ui.CRMDeviceSignIn: the CRM's device code
+// sign-in for the signed-in agent.
+func (s syncSource) SignInCRMDeviceCode(ctx context.Context, show func(ui.DeviceCode)) error {
+	if !s.DeviceCodeOffered() {
+		return ui.ErrNotAvailable
+	}
+	_, err := s.device.SignInDeviceCode(ctx, false, func(dc app.DeviceCode) { show(deviceCodeOf(dc)) })
+	return err
 }
 
 // Failed lists the signed-in agent's dead letters.

@@ -262,6 +262,9 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 	if a.SSOName() != "" {
 		src.sso = a
 	}
+	if a.DeviceSignIn() {
+		src.device = a
+	}
 	src.live = &liveSettings{level: level, verbose: o.verbose}
 	if as := newAudioSource(a); as != nil {
 		src.live.audio = as.(*audioSource).Apply

@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/callcentre/softphone/agent/domain"
+	"github.com/callcentre/softphone/app"
 	"github.com/callcentre/softphone/sip/demopbx"
 	"github.com/callcentre/softphone/store"
 	"github.com/callcentre/softphone/ui"
@@ -36,7 +37,8 @@ type sources struct {
 	shared bool                // the PC is marked shared (read once at start)
 	dir    string              // data directory (the remembered agent's file)
 	log    *slog.Logger
-	sso    ssoAccount // the CRM sign-in for the desk; nil: not offered
+	sso    ssoAccount    // the CRM sign-in for the desk; nil: not offered
+	device deviceAccount // the CRM's device code sign-in; nil: not offered
 	// live applies the settings that take effect at once (audio devices
 	// and processing, verbose logs) when they are saved or loaded; nil:
 	// none.
@@ -51,6 +53,7 @@ var (
 	_ ui.SettingsStore  = (*sources)(nil)
 	_ ui.Accounts       = (*sources)(nil)
 	_ ui.PasswordPolicy = (*sources)(nil)
+	_ ui.DeviceSignIn   = (*sources)(nil)
 )
 
 // newSources reads the shared-PC flag once (the login screen asks for it
@@ -358,6 +361,36 @@ func (s *sources) SignInSSO(ctx context.Context) (domain.AgentInfo, domain.Confi
 	s.signing = who.ID
 	s.mu.Unlock()
 	return who, s.cfg.Clone(), nil
+}
+
+// deviceAccount is the part of *app.App that runs the CRM's device code
+// sign-in (Dynamics 365).
+type deviceAccount interface {
+	DeviceSignIn() bool
+	SignInDeviceCode(ctx context.Context, forDesk bool, show func(app.DeviceCode)) (domain.AgentInfo, error)
+}
+
+// DeviceCodeOffered implements ui.DeviceSignIn.
+func (s *sources) DeviceCodeOffered() bool { return s.device != nil && s.device.DeviceSignIn() }
+
+// SignInDeviceCode implements ui.DeviceSignIn: the CRM's device code
+// sign-in for the desk (the agent ID is the CRM user's, as with SignInSSO).
+func (s *sources) SignInDeviceCode(ctx context.Context, show func(ui.DeviceCode)) (domain.AgentInfo, domain.Config, error) {
+	if !s.DeviceCodeOffered() {
+		return domain.AgentInfo{}, domain.Config{}, ui.ErrNotAvailable
+	}
+	who, err := s.device.SignInDeviceCode(ctx, true, func(dc app.DeviceCode) { show(deviceCodeOf(dc)) })
+	if err != nil {
+		return domain.AgentInfo{}, domain.Config{}, err
+	}
+	s.mu.Lock()
+	s.signing = who.ID
+	s.mu.Unlock()
+	return who, s.cfg.Clone(), nil
+}
+
+func deviceCodeOf(dc app.DeviceCode) ui.DeviceCode {
+	return ui.DeviceCode{Code: dc.Code, URL: dc.URL, Message: dc.Message}
 }
 
 // sharedPolicy is what a sign-out on a shared PC wipes: everything

@@ -6,11 +6,13 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/callcentre/softphone/agent/domain"
+	"github.com/callcentre/softphone/app"
 	"github.com/callcentre/softphone/store"
 	"github.com/callcentre/softphone/ui"
 )
@@ -332,5 +334,49 @@ func TestSettingsApplyLive(t *testing.T) {
 	core.set("")
 	if err := src.SaveSettings(set); err == nil || len(applied) != 2 {
 		t.Fatal("settings saved and applied with nobody signed in")
+	}
+}
+
+// fakeDevice is the app's device code sign-in.
+type fakeDevice struct {
+	offered bool
+	forDesk []bool
+}
+
+func (f *fakeDevice) DeviceSignIn() bool { return f.offered }
+func (f *fakeDevice) SignInDeviceCode(_ context.Context, forDesk bool, show func(app.DeviceCode)) (domain.AgentInfo, error) {
+	f.forDesk = append(f.forDesk, forDesk)
+	show(app.DeviceCode{Code: "C0DE", URL: "https://example.test/device"})
+	return domain.AgentInfo{ID: "ada@example.com", Name: "Ada"}, nil
+}
+
+// TestDeviceCodeSources: the login's and the sync dialog's device code
+// sign-ins reach the app (for the desk, for the signed-in agent's CRM),
+// pass the code on, and are not offered without the app's flow.
+func TestDeviceCodeSources(t *testing.T) {
+	db, dir := openStore(t)
+	src, err := newSources(db, &fakeCore{}, nil, domain.DefaultConfig(), dir, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if src.DeviceCodeOffered() {
+		t.Fatal("offered without the app's flow")
+	}
+	dev := &fakeDevice{offered: true}
+	src.device = dev
+	var shown []ui.DeviceCode
+	who, cfg, err := src.SignInDeviceCode(context.Background(), func(dc ui.DeviceCode) { shown = append(shown, dc) })
+	if err != nil || who.ID != "ada@example.com" || cfg.MaxLines == 0 || src.settingsAgent() != "ada@example.com" {
+		t.Fatalf("desk sign-in: %+v %v", who, err)
+	}
+	ss := syncSource{device: dev}
+	if !ss.DeviceCodeOffered() {
+		t.Fatal("the sync dialog does not offer it")
+	}
+	if err := ss.SignInCRMDeviceCode(context.Background(), func(dc ui.DeviceCode) { shown = append(shown, dc) }); err != nil {
+		t.Fatal(err)
+	}
+	if len(shown) != 2 || shown[0] != (ui.DeviceCode{Code: "C0DE", URL: "https://example.test/device"}) || !slices.Equal(dev.forDesk, []bool{true, false}) {
+		t.Fatalf("shown %+v, for desk %v", shown, dev.forDesk)
 	}
 }

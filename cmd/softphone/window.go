@@ -72,7 +72,11 @@ func runWindow(ctx context.Context, sp *softapp.App, src *sources, r *relays, o 
 		opts = append(opts, ui.WithContactBook(contactBook{dir: sp.Local}))
 	}
 	if sp.Outbox != nil {
-		opts = append(opts, ui.WithSync(syncSource{ob: sp.Outbox, crm: sp, who: src, log: log}))
+		ss := syncSource{ob: sp.Outbox, crm: sp, who: src, log: log}
+		if sp.DeviceSignIn() {
+			ss.device = sp
+		}
+		opts = append(opts, ui.WithSync(ss))
 	}
 	if o.trace {
 		// What the window shows, each time it changes: automation waits
