@@ -85,7 +85,10 @@ func TestDeviceCodeSignIn(t *testing.T) {
 	if err := a.Agent.Login(who, domain.DefaultConfig()); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the crm session", func() bool { name, needed := a.CRMState(); return name == "Dynamics 365" && !needed && a.Agent.Snapshot().Agent.ID == who.ID })
+	waitFor(t, "the crm session", func() bool {
+		name, needed := a.CRMState()
+		return name == "Dynamics 365" && !needed && a.Agent.Snapshot().Agent.ID == who.ID
+	})
 	if _, err := a.SignInDeviceCode(ctx, true, func(DeviceCode) {}); !errors.Is(err, ErrAlreadySignedIn) {
 		t.Fatalf("desk device sign-in while signed in: %v", err)
 	}
