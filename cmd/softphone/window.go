@@ -152,15 +152,6 @@ func (t tracedPops) ShowScreenPop(p ui.ScreenPop) {
 	t.desk.ShowScreenPop(p)
 }
 
-// localOf is the local CRM as the finder's directory (nil without it: a
-// nil *local.Directory must not become a non-nil interface).
-func localOf(sp *softapp.App) localDirectory {
-	if sp.Local == nil {
-		return nil
-	}
-	return sp.Local
-}
-
 // shown is what the window shows (the -trace "shown" event).
 type shown struct {
 	Screen string `json:"screen"`
