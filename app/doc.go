@@ -25,6 +25,15 @@
 // the app's lifetime: woken when a log is durable (CallLogSaved), flushed
 // at the agent's sign-out before a shared PC signs out of the CRM.
 //
+// The desk's CRM entry points: SSOName and SignInSSO sign an agent in to
+// the desk with their CRM identity (the connector signs a placeholder in,
+// the agent ID comes from the CRM user, the tokens move under that agent
+// in the keyring), DeviceSignIn and SignInDeviceCode do the same (or the
+// signed-in agent's CRM sign-in) through Dynamics 365's device code flow,
+// and SearchCRM searches the external CRM by number or by name for the
+// desk's finder. PreShiftCheck, MicLevel and EchoTestNumber serve the
+// desk's pre-shift check over the audio engine.
+//
 // Audio: Build constructs the audio engine (App.Audio, package audio)
 // over PortAudio (or Config.AudioDriver) and the SIP engine's calls, as the
 // agent's Media port, with the Telephony port wrapped for DTMF feedback.
