@@ -58,6 +58,12 @@
 //     (timeout, network error, 5xx, not a credentials refusal) the next
 //     attempt goes to the other registrar at once; while registered
 //     through the secondary, calls are routed through it (Route header).
+//   - sipgo logs a message it cannot parse whole (phone numbers, the
+//     Authorization header) through its process-wide default logger, not
+//     the one a server is given: that default, diago's media one and the
+//     loggers we hand both libraries go through a redacting handler
+//     (liblog.go) that drops raw messages and blanks every run of five or
+//     more digits; the defaults write to the newest Engine's logger.
 //   - The RTCP round-trip time is bogus: ours comes from the far end's
 //     reception reports on our sender reports (RFC 3550 §6.4.1, arrival -
 //     LSR - DLSR in the middle 32 bits of NTP time, modulo 2^32), through

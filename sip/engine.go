@@ -205,6 +205,7 @@ func (e *Engine) listen(parent context.Context) error {
 	if e.tlsConf != nil {
 		uaOpts = append(uaOpts, sipgo.WithUserAgenTLSConfig(e.tlsConf))
 	}
+	setLibraryLogger(e.log.With("lib", "sipgo").Handler()) // before the UA makes its transports
 	ua, err := sipgo.NewUA(uaOpts...)
 	if err != nil {
 		return err
@@ -234,7 +235,7 @@ func (e *Engine) listen(parent context.Context) error {
 			e.log.Info("stun mapped address for media", "ip", ip.String())
 		}
 	}
-	srv, err := sipgo.NewServer(ua, sipgo.WithServerLogger(e.log.With("lib", "sipgo")))
+	srv, err := sipgo.NewServer(ua, sipgo.WithServerLogger(slog.New(redacting(e.log.With("lib", "sipgo").Handler()))))
 	if err != nil {
 		cancel()
 		_ = ua.Close()
@@ -243,7 +244,7 @@ func (e *Engine) listen(parent context.Context) error {
 	srv.OnRequest(sip.UPDATE, e.serveUpdate) // diago has no UPDATE handler
 	dg := diago.NewDiago(ua,
 		diago.WithServer(srv),
-		diago.WithLogger(e.log.With("lib", "diago")),
+		diago.WithLogger(slog.New(redacting(e.log.With("lib", "diago").Handler()))),
 		diago.WithTransport(tr),
 		diago.WithMediaConfig(diago.MediaConfig{Codecs: e.codecs}),
 		diago.WithServerRequestMiddleware(e.middleware),
@@ -257,7 +258,8 @@ func (e *Engine) listen(parent context.Context) error {
 	if ip := net.ParseIP(contactHost); ip == nil || ip.IsUnspecified() {
 		contactHost = localIPFor(e.acct.registrar())
 	}
-	copts := []sipgo.ClientOption{sipgo.WithClientNAT(), sipgo.WithClientHostname(contactHost)}
+	copts := []sipgo.ClientOption{sipgo.WithClientNAT(), sipgo.WithClientHostname(contactHost),
+		sipgo.WithClientLogger(slog.New(redacting(e.log.With("lib", "sipgo").Handler())))}
 	if e.acct.transport() == "udp" {
 		// Requests leave from the listening socket, so replies and NAT
 		// bindings come back to it. A TCP/TLS dial cannot bind the
