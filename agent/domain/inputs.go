@@ -256,9 +256,11 @@ type AnnouncementDone struct {
 // CallerMatched reports the CRM lookup for an interaction.
 type CallerMatched struct {
 	Key string
-	// Number is the number looked up (LookupCaller.Number). A lookup for
-	// another number than the interaction's party has now (it changed
-	// while the lookup ran) is stale and ignored; empty is not checked.
+	// Number is the number looked up (LookupCaller.Number). The answer
+	// for a party the call was connected to before (RemotePartyChanged
+	// while the lookup ran) is stale and ignored; another spelling of the
+	// current party's number (a re-lookup after a contact was created)
+	// is not. Empty is not checked.
 	Number  string
 	Records []CRMRecord
 	Err     string // lookup failed
