@@ -16,7 +16,7 @@ STATICCHECK_VERSION := v0.6.1
 .PHONY: help deps build run test test-core bench lint fmt vet staticcheck clean fuzz
 
 help: ## list the targets
-	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-12s %s\n", $$1, $$2}'
+	@grep -hE '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-18s %s\n", $$1, $$2}'
 
 deps: ## install build and test dependencies (apt-get on Debian/Ubuntu; prints steps on macOS/Windows)
 	@scripts/deps.sh all
