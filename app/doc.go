@@ -31,8 +31,10 @@
 // in the keyring), DeviceSignIn and SignInDeviceCode do the same (or the
 // signed-in agent's CRM sign-in) through Dynamics 365's device code flow,
 // and SearchCRM searches the external CRM by number or by name for the
-// desk's finder. PreShiftCheck, MicLevel and EchoTestNumber serve the
-// desk's pre-shift check over the audio engine.
+// desk's finder. PreShiftCheck, MicLevel, EchoTestNumber and EchoCheck
+// (the echo test call, dialled by the desk through the core, measured once
+// connected: bursts heard back, round trip) serve the desk's pre-shift
+// check over the audio engine.
 //
 // Audio: Build constructs the audio engine (App.Audio, package audio)
 // over PortAudio (or Config.AudioDriver) and the SIP engine's calls, as the

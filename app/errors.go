@@ -45,4 +45,7 @@ var (
 	// ErrAlreadySignedIn means a desk sign-in was asked while an agent is
 	// signed in.
 	ErrAlreadySignedIn = errors.New("an agent is already signed in")
+	// ErrEchoCallEnded means the echo test call ended (or was never
+	// placed) before the echo check could measure it.
+	ErrEchoCallEnded = errors.New("the echo test call ended before it could be measured")
 )

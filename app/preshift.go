@@ -2,8 +2,13 @@ package app
 
 import (
 	"context"
+	"fmt"
+	"slices"
+	"sync"
 	"time"
 
+	"github.com/callcentre/softphone/agent"
+	"github.com/callcentre/softphone/agent/domain"
 	"github.com/callcentre/softphone/audio"
 	"github.com/callcentre/softphone/sip/demopbx"
 )
@@ -43,4 +48,96 @@ func (a *App) EchoTestNumber() string {
 		return demopbx.ExtEcho
 	}
 	return a.echoNumber
+}
+
+// echoAttempts is how often EchoCheck asks the audio engine to measure a
+// call whose audio has not reached the headset yet (each attempt waits
+// about two seconds for it): the engine attaches a call's audio shortly
+// after the core routes it.
+const echoAttempts = 3
+
+// EchoCheck measures the echo test call id (placed by the desk to
+// EchoTestNumber through the core): it waits until the call is connected,
+// then sends bursts test bursts into it and listens for them coming back
+// (audio.Engine.EchoCheck). Heard == 0 in the result means one-way audio:
+// the far end does not hear the agent. It returns an error wrapping
+// ErrEchoCallEnded when the call ends (busy, failed, hung up) or is not in
+// progress before it is measured, AudioErr without audio, and ctx's error
+// when ctx ends first. It blocks for the call set-up and about a second
+// per burst: call it off the UI's and the agent's goroutines.
+func (a *App) EchoCheck(ctx context.Context, id domain.CallID, bursts int) (audio.EchoResult, error) {
+	if a.Audio == nil {
+		return audio.EchoResult{}, a.AudioErr
+	}
+	if err := a.waitConnected(ctx, id); err != nil {
+		return audio.EchoResult{}, err
+	}
+	for attempt := 1; ; attempt++ {
+		res, err := a.Audio.EchoCheck(ctx, id, bursts)
+		if err == nil {
+			return res, nil
+		}
+		if res.Sent > 0 || ctx.Err() != nil || attempt == echoAttempts || !a.callLive(id) {
+			if !a.callLive(id) && ctx.Err() == nil {
+				return res, fmt.Errorf("%w: %w", ErrEchoCallEnded, err)
+			}
+			return res, fmt.Errorf("echo check: %w", err)
+		}
+		// Connected, but its audio has not reached the headset yet.
+	}
+}
+
+// callLive reports whether call id is live in the core.
+func (a *App) callLive(id domain.CallID) bool {
+	st := a.Agent.Snapshot()
+	return st.Call(id) != nil
+}
+
+// waitConnected waits until call id is connected, or returns an error
+// wrapping ErrEchoCallEnded (with the core's reason) when it ends first or
+// is not in progress.
+func (a *App) waitConnected(ctx context.Context, id domain.CallID) error {
+	// Everything enqueued before (the desk's Dial) is in the core's state
+	// before the watch's first snapshot.
+	if err := a.Agent.Sync(ctx); err != nil {
+		return err
+	}
+	res := make(chan error, 1)
+	var once sync.Once
+	done := func(err error) { once.Do(func() { res <- err }) }
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := a.Agent.Watch(wctx, func(n agent.Notify) {
+		seen := false
+		for _, c := range n.Calls {
+			if c.ID != id {
+				continue
+			}
+			seen = true
+			if c.State == domain.CallStateActive || c.State == domain.CallStateHeld {
+				done(nil)
+			}
+		}
+		if n.Initial && !seen {
+			done(fmt.Errorf("%w: the call is not in progress", ErrEchoCallEnded))
+		}
+		if slices.Contains(n.Ended, id) {
+			why := "it ended"
+			for _, ix := range n.Interactions {
+				for _, l := range ix.Legs {
+					if l.ID == id {
+						why = l.Cause.Message()
+					}
+				}
+			}
+			done(fmt.Errorf("%w: %s", ErrEchoCallEnded, why))
+		}
+	})
+	defer stop()
+	select {
+	case err := <-res:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }

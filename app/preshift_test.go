@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/callcentre/softphone/agent/domain"
 	"github.com/callcentre/softphone/audio"
 	"github.com/callcentre/softphone/audio/audiotest"
 	"github.com/callcentre/softphone/sip/demopbx"
@@ -44,5 +45,61 @@ func TestPreShiftCheckWiring(t *testing.T) {
 	}
 	if off.MicLevel() != 0 || off.EchoTestNumber() != demopbx.ExtEcho { // demo mode: the demo PBX's echo test
 		t.Fatalf("without audio: level %v echo %q", off.MicLevel(), off.EchoTestNumber())
+	}
+}
+
+// TestEchoCheckDemo measures the demo PBX's echo test *43 through the
+// real SIP engine with the fake sound driver: dialled through the core,
+// every burst comes back; a call that ends busy, a call not in progress
+// and an app without audio each say why.
+func TestEchoCheckDemo(t *testing.T) {
+	drv := audiotest.NewDriver("Headset")
+	drv.SetMicTone("Headset", 0) // a silent microphone: only the bursts go out
+	cfg := domain.DefaultConfig()
+	cfg.LoginStatus = domain.Status{Presence: domain.PresenceAvailable}
+	cfg.WrapUpTime = 0
+	set := audio.DefaultSettings()
+	set.Microphone, set.Speaker = audiotest.ID("Headset"), audiotest.ID("Headset")
+	set.EchoCancel, set.NoiseSuppress, set.AutoGain = false, false, false
+	a := buildQuiet(t, Config{AudioDriver: drv, AudioSettings: &set, AgentConfig: &cfg,
+		DemoOptions: demopbx.Options{AnswerDelay: 100 * time.Millisecond}})
+	if err := a.Agent.Login(domain.AgentInfo{ID: "echo-agent"}, cfg); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "registered", func() bool { return a.Agent.Snapshot().Registration.State == domain.RegRegistered })
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+
+	id, err := a.Agent.Dial(a.EchoTestNumber())
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := a.EchoCheck(ctx, id, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("echo check through the demo pbx: %+v", res)
+	if res.Sent != 3 || res.Heard != 3 || res.RoundTrip <= 0 || res.RoundTrip > 2*time.Second {
+		t.Fatalf("echo check %+v, want 3 of 3 bursts back within 2 s", res)
+	}
+	if err := a.Agent.Hangup(id); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "hung up", func() bool { st := a.Agent.Snapshot(); return st.Call(id) == nil })
+	if _, err := a.EchoCheck(ctx, id, 3); !errors.Is(err, ErrEchoCallEnded) {
+		t.Fatalf("echo check of an ended call: %v", err)
+	}
+
+	busy, err := a.Agent.Dial(demopbx.ExtBusy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.EchoCheck(ctx, busy, 3); !errors.Is(err, ErrEchoCallEnded) {
+		t.Fatalf("echo check of a busy call: %v", err)
+	}
+
+	off := buildQuiet(t, Config{NoAudio: true})
+	if _, err := off.EchoCheck(ctx, "c1", 3); !errors.Is(err, ErrAudioOff) {
+		t.Fatalf("echo check without audio: %v", err)
 	}
 }
