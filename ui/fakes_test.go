@@ -98,8 +98,10 @@ func (f *fakeFinder) Search(_ context.Context, q string, limit int) ([]Contact, 
 type fakeAudio struct {
 	mu     sync.Mutex
 	devs   []AudioDevice
-	levels map[string]float64
-	tested []string
+	levels map[string]float64 // by ID + "/in" (a microphone) or "/out"
+	tested []string           // test tones played, by device ID
+	rung   []string           // ringtones played, by device ID
+	fail   error              // the next tests' error
 }
 
 func (f *fakeAudio) Devices() ([]AudioDevice, error) {
@@ -107,17 +109,34 @@ func (f *fakeAudio) Devices() ([]AudioDevice, error) {
 	return slices.Clone(f.devs), nil
 }
 
-func (f *fakeAudio) Level(id string) float64 {
+func (f *fakeAudio) Level(id string, input bool) float64 {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.levels[id]
+	if input {
+		return f.levels[id+"/in"]
+	}
+	return f.levels[id+"/out"]
 }
 
 func (f *fakeAudio) Test(id string) error {
 	defer enter()()
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.fail != nil {
+		return f.fail
+	}
 	f.tested = append(f.tested, id)
+	return nil
+}
+
+func (f *fakeAudio) TestRinger(id string) error {
+	defer enter()()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.fail != nil {
+		return f.fail
+	}
+	f.rung = append(f.rung, id)
 	return nil
 }
 

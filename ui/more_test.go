@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -32,11 +33,30 @@ func TestSettingsScreen(t *testing.T) {
 	if p.micLevel.Value != 0.5 || p.spkLevel.Value != 0.25 {
 		t.Fatalf("levels %v %v", p.micLevel.Value, p.spkLevel.Value)
 	}
+	p.speaker.SetSelected("Jabra Headset") // a headset's meter reads its output, not its microphone
+	p.SampleLevels()
+	if p.micLevel.Value != 0.5 || p.spkLevel.Value != 0.1 {
+		t.Fatalf("headset levels %v %v", p.micLevel.Value, p.spkLevel.Value)
+	}
+	p.speaker.SetSelected("Speakers")
 	p.ringer.SetSelected("Speakers")
 	test.Tap(p.testRinger)
 	r.settle()
-	if !slices.Equal(r.audio.tested, []string{"spk"}) {
-		t.Fatalf("tested %q", r.audio.tested)
+	if !slices.Equal(r.audio.rung, []string{"spk"}) || len(r.audio.tested) != 0 || !strings.Contains(p.message.Text, "ringtone on Speakers") {
+		t.Fatalf("ringer test: rung %q tested %q, %q", r.audio.rung, r.audio.tested, p.message.Text)
+	}
+	test.Tap(p.testSpeaker)
+	r.settle()
+	if !slices.Equal(r.audio.tested, []string{"spk"}) || !strings.Contains(p.message.Text, "test sound on Speakers") {
+		t.Fatalf("headset test: tested %q, %q", r.audio.tested, p.message.Text)
+	}
+	r.audio.mu.Lock()
+	r.audio.fail = errors.New("no usable audio device")
+	r.audio.mu.Unlock()
+	test.Tap(p.testRinger)
+	r.settle()
+	if !strings.Contains(p.message.Text, "could not be played: no usable audio device") || p.message.Importance != widget.DangerImportance {
+		t.Fatalf("failed test: %q", p.message.Text)
 	}
 	p.quickNotes.SetText("Refund issued")
 	test.Tap(p.save)

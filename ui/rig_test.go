@@ -91,7 +91,7 @@ func newRig(t *testing.T, ropts ...rigOption) *rig {
 	r.app = test.NewTempApp(t)
 	r.lib = &fakeLibrary{favs: []Contact{{Name: "Zoe Zimmer", Number: "+4930900"}, {Name: "anna Alt", Number: "+4930100"}}}
 	r.finder = &fakeFinder{}
-	r.audio = &fakeAudio{devs: []AudioDevice{{ID: "hs", Name: "Jabra Headset", Input: true, Output: true}, {ID: "spk", Name: "Speakers", Output: true}}, levels: map[string]float64{"hs": 0.5, "spk": 0.25}}
+	r.audio = &fakeAudio{devs: []AudioDevice{{ID: "hs", Name: "Jabra Headset", Input: true, Output: true}, {ID: "spk", Name: "Speakers", Output: true}}, levels: map[string]float64{"hs/in": 0.5, "hs/out": 0.1, "spk/out": 0.25}}
 	r.settings = &fakeSettings{s: DefaultSettings()}
 	r.diag = &fakeDiag{}
 	r.accounts = &fakeAccounts{cfg: testConfig(), users: map[string]string{"a1": "secret"}}

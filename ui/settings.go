@@ -246,8 +246,8 @@ func newSettingsPanel(d *Desk) *SettingsPanel {
 	p.micLevel.TextFormatter = func() string { return d.T("Microphone level") }
 	p.spkLevel = widget.NewProgressBar()
 	p.spkLevel.TextFormatter = func() string { return d.T("Headset level") }
-	p.testSpeaker = widget.NewButton(d.T("Test headset"), func() { p.test(p.speaker.Selected) })
-	p.testRinger = widget.NewButton(d.T("Test ringer"), func() { p.test(p.ringer.Selected) })
+	p.testSpeaker = widget.NewButton(d.T("Test headset"), func() { p.test(p.speaker.Selected, false) })
+	p.testRinger = widget.NewButton(d.T("Test ringer"), func() { p.test(p.ringer.Selected, true) })
 	p.echo = widget.NewCheck(d.T("Echo cancellation"), nil)
 	p.noise = widget.NewCheck(d.T("Noise suppression"), nil)
 	p.gain = widget.NewCheck(d.T("Automatic gain"), nil)
@@ -493,7 +493,9 @@ func (p *SettingsPanel) say(s string, bad bool) {
 	p.message.SetText(s)
 }
 
-func (p *SettingsPanel) test(name string) {
+// test plays the test tone (ring: the ringtone) on the device chosen by
+// name, saved or not.
+func (p *SettingsPanel) test(name string, ring bool) {
 	a := p.d.audio
 	if a == nil {
 		p.say(p.d.T("Audio devices are not available"), true)
@@ -505,10 +507,18 @@ func (p *SettingsPanel) test(name string) {
 		return
 	}
 	p.d.background(func(context.Context) {
-		err := a.Test(id)
+		play := a.Test
+		if ring {
+			play = a.TestRinger
+		}
+		err := play(id)
 		p.d.do(func() {
 			if err != nil {
 				p.say(p.d.T("The test sound could not be played: %s", err.Error()), true)
+				return
+			}
+			if ring {
+				p.say(p.d.T("Playing the ringtone on %s", name), false)
 				return
 			}
 			p.say(p.d.T("Playing a test sound on %s", name), false)
@@ -596,7 +606,7 @@ func (p *SettingsPanel) startMeters() {
 			case <-stop:
 				return
 			case <-t.C:
-				m, s := a.Level(mic), a.Level(spk)
+				m, s := a.Level(mic, true), a.Level(spk, false)
 				p.d.do(func() { p.setLevels(m, s) })
 			}
 		}
@@ -606,7 +616,7 @@ func (p *SettingsPanel) startMeters() {
 // SampleLevels reads the meters once (tests; the window samples at 10 Hz).
 func (p *SettingsPanel) SampleLevels() {
 	if a := p.d.audio; a != nil {
-		p.setLevels(a.Level(p.deviceID(p.mic.Selected, "")), a.Level(p.deviceID(p.speaker.Selected, "")))
+		p.setLevels(a.Level(p.deviceID(p.mic.Selected, ""), true), a.Level(p.deviceID(p.speaker.Selected, ""), false))
 	}
 }
 

@@ -136,12 +136,19 @@ type AudioDevice struct {
 }
 
 // Audio lists devices, reports levels for the meters and plays tests
-// (package audio). Level must be cheap: the settings window samples it ten
-// times a second while it is open.
+// (package audio), on the devices picked in the settings even before they
+// are saved. Level must be cheap and never block: the settings window
+// samples it ten times a second while it is open. Test and TestRinger may
+// block while the device opens (the desk calls them off the UI goroutine)
+// and fail with a plain reason when it cannot be opened.
 type Audio interface {
 	Devices() ([]AudioDevice, error)
-	Level(deviceID string) float64 // 0..1 peak since the last call
-	Test(deviceID string) error    // a test tone on an output device
+	// Level is the 0..1 peak of a device: with input, a microphone (any
+	// one: polling keeps it open for the meter); else an output device,
+	// which reads 0 unless it is the headset in use.
+	Level(deviceID string, input bool) float64
+	Test(deviceID string) error       // the test tone on an output device
+	TestRinger(deviceID string) error // the ringtone on an output device
 }
 
 // CheckResult is the outcome of a pre-shift check.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -11,13 +10,18 @@ import (
 	"github.com/callcentre/softphone/ui"
 )
 
-// errTestNotHeadset refuses a test sound on a device other than the saved
-// headset: the audio engine plays tones on the headset it has open.
-var errTestNotHeadset = errors.New("the test sound plays on the saved headset: choose this device as the headset and save first")
+// How long the settings' test buttons play: a second and a half of the
+// test tone, one two-second ring of the ringtone.
+const (
+	testToneLength = 1500 * time.Millisecond
+	testRingLength = 2 * time.Second
+)
 
 // audioSource implements ui.Audio over the app's audio engine: the
-// devices of its last scan (with "System default" first), the meters of
-// the microphone and headset in use, and a test tone in the headset.
+// devices of its last scan (with "System default" first), the meter of any
+// microphone (audio.Engine.MicMeter) and of the headset in use, and the
+// test tone or the ringtone on any output device (audio.Engine.TestDevice),
+// all on the devices picked in the settings even before they are saved.
 // Device IDs are app.AudioDeviceKey texts, the form the agent's settings
 // keep and the app applies at sign-in.
 type audioSource struct {
@@ -70,33 +74,33 @@ func (s *audioSource) Devices() ([]ui.AudioDevice, error) {
 	return out, nil
 }
 
-// Level is the meter of the device if it is the microphone or headset in
-// use (0 for any other: the engine measures only its open streams). A
-// device used as both microphone and headset reads the microphone.
-func (s *audioSource) Level(deviceID string) float64 {
-	id, set, lv := softapp.ParseAudioDevice(deviceID), s.eng.Settings(), s.eng.Levels()
-	switch {
-	case deviceID == softapp.DefaultOutputKey:
-		if set.Speaker.IsDefault() {
-			return float64(lv.Speaker)
-		}
-	case id == set.Microphone:
-		return float64(lv.Microphone)
-	case id == set.Speaker:
-		return float64(lv.Speaker)
+// Level is the meter of a device: for an input, the level of that
+// microphone (any one, saved or not: polling opens it, the engine closes it
+// two seconds after the last poll; during a call on it, the call's
+// stream); for an output, the headset's level when it is the headset in
+// use, else 0 (the engine measures only its own output streams).
+func (s *audioSource) Level(deviceID string, input bool) float64 {
+	id := softapp.ParseAudioDevice(deviceID)
+	if input {
+		return float64(s.eng.MicMeter(id))
+	}
+	if id == s.eng.Settings().Speaker {
+		return float64(s.eng.Levels().Speaker)
 	}
 	return 0
 }
 
-// Test plays a second of the 1 kHz test tone in the headset when
-// deviceID is the saved headset; other devices are refused with a plain
-// reason (the engine plays tones only on the open headset).
+// Test plays the 1 kHz test tone for a second and a half on the output
+// device deviceID, saved or not; a device that cannot be opened is an
+// error wrapping audio.ErrNoDevice. It blocks while the device opens.
 func (s *audioSource) Test(deviceID string) error {
-	if softapp.ParseAudioDevice(deviceID) != s.eng.Settings().Speaker {
-		return errTestNotHeadset
-	}
-	s.eng.PlayTone(audio.ToneTest)
-	return nil
+	return s.eng.TestDevice(softapp.ParseAudioDevice(deviceID), audio.ToneTest, testToneLength)
+}
+
+// TestRinger plays one ring of the ringtone on the output device
+// deviceID, saved or not, like Test.
+func (s *audioSource) TestRinger(deviceID string) error {
+	return s.eng.TestDevice(softapp.ParseAudioDevice(deviceID), audio.ToneRing, testRingLength)
 }
 
 // Apply applies the desk's saved settings to the engine (devices and

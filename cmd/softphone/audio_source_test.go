@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"math"
 	"testing"
 	"time"
 
@@ -38,26 +39,72 @@ func TestAudioSource(t *testing.T) {
 	if !ok || !hs.Input || !hs.Output || names[defaultMic].ID == "" || names[defaultSpeaker].ID == "" {
 		t.Fatalf("devices %+v", devs)
 	}
-	if err := src.Test(hs.ID); !errors.Is(err, errTestNotHeadset) {
-		t.Fatalf("test on an unsaved device: %v", err)
+	spk := names["Speakers"]
+	playedTone := func(what, dev string, freq float64) {
+		t.Helper()
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			if toneLevel(lastTenth(drv.Played(dev)), 48000, freq) > 0.02 {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: no %.0f Hz on %s", what, freq, dev)
+			}
+		}
 	}
+	// Tests play on the device picked, before it is saved.
+	if err := src.Test(spk.ID); err != nil {
+		t.Fatal(err)
+	}
+	playedTone("the test tone on the unsaved speakers", "Speakers", 1000)
+	if err := src.TestRinger(spk.ID); err != nil {
+		t.Fatal(err)
+	}
+	playedTone("the ringtone on the unsaved speakers", "Speakers", 440)
+	if err := src.TestRinger("Fake: Gone"); !errors.Is(err, audio.ErrNoDevice) {
+		t.Fatalf("ringer test on a missing device: %v", err)
+	}
+	// The meter reads any microphone, saved or not.
+	drv.SetMicTone("Headset", 700)
+	for deadline := time.Now().Add(30 * time.Second); src.Level(hs.ID, true) < 0.05; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the meter of the unsaved headset microphone stays at zero")
+		}
+	}
+	if src.Level(spk.ID, false) != 0 {
+		t.Fatal("an output not in use has a level")
+	}
+
 	src.Apply(ui.Settings{Speaker: hs.ID, Microphone: names[defaultMic].ID, EchoCancel: true})
 	want := audio.Settings{Speaker: audiotest.ID("Headset"), EchoCancel: true}
 	if got := eng.Settings(); got != want {
 		t.Fatalf("applied %+v, want %+v", got, want)
 	}
-	if err := src.Test(hs.ID); err != nil {
-		t.Fatal(err)
+	eng.PlayTone(audio.ToneTest) // in the headset in use
+	for deadline := time.Now().Add(30 * time.Second); src.Level(hs.ID, false) == 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the headset meter stays at zero while a tone plays in it")
+		}
 	}
-	for deadline := time.Now().Add(20 * time.Second); src.Level(hs.ID) == 0 && time.Now().Before(deadline); {
-		time.Sleep(10 * time.Millisecond)
+}
+
+// toneLevel is the amplitude of a sine of freq Hz in x (Goertzel).
+func toneLevel(x []float32, rate int, freq float64) float64 {
+	if len(x) == 0 {
+		return 0
 	}
-	if src.Level(hs.ID) == 0 {
-		t.Fatal("the headset meter stays at zero while the test tone plays")
+	w := 2 * math.Pi * freq / float64(rate)
+	c := 2 * math.Cos(w)
+	var s1, s2 float64
+	for _, v := range x {
+		s0 := float64(v) + c*s1 - s2
+		s2, s1 = s1, s0
 	}
-	if src.Level(names["Speakers"].ID) != 0 {
-		t.Fatal("a device not in use has a level")
-	}
+	return 2 * math.Sqrt(math.Max(s1*s1+s2*s2-c*s1*s2, 0)) / float64(len(x))
+}
+
+// lastTenth is the last 100 ms at 48 kHz of x.
+func lastTenth(x []float32) []float32 {
+	return x[max(len(x)-4800, 0):]
 }
 
 type fakeCheckApp struct {
