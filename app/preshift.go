@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -107,6 +108,7 @@ func (a *App) waitConnected(ctx context.Context, id domain.CallID) error {
 	done := func(err error) { once.Do(func() { res <- err }) }
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	var cause domain.EndCause // the leg's end cause once the core says it (watch callbacks run one at a time)
 	stop := a.Agent.Watch(wctx, func(n agent.Notify) {
 		seen := false
 		for _, c := range n.Calls {
@@ -118,17 +120,25 @@ func (a *App) waitConnected(ctx context.Context, id domain.CallID) error {
 				done(nil)
 			}
 		}
+		for _, no := range n.Notices {
+			if no.CallID == id && no.Cause != domain.CauseUnknown {
+				cause = no.Cause
+			}
+		}
+		for _, ix := range n.Interactions {
+			for _, l := range ix.Legs {
+				if l.ID == id && l.Cause != domain.CauseUnknown {
+					cause = l.Cause
+				}
+			}
+		}
 		if n.Initial && !seen {
 			done(fmt.Errorf("%w: the call is not in progress", ErrEchoCallEnded))
 		}
 		if slices.Contains(n.Ended, id) {
 			why := "it ended"
-			for _, ix := range n.Interactions {
-				for _, l := range ix.Legs {
-					if l.ID == id {
-						why = l.Cause.Message()
-					}
-				}
+			if m := cause.Message(); cause != domain.CauseUnknown && m != "" {
+				why = strings.ToLower(m[:1]) + m[1:]
 			}
 			done(fmt.Errorf("%w: %s", ErrEchoCallEnded, why))
 		}

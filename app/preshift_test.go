@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -94,7 +95,7 @@ func TestEchoCheckDemo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.EchoCheck(ctx, busy, 3); !errors.Is(err, ErrEchoCallEnded) {
+	if _, err := a.EchoCheck(ctx, busy, 3); !errors.Is(err, ErrEchoCallEnded) || !strings.Contains(err.Error(), "busy") {
 		t.Fatalf("echo check of a busy call: %v", err)
 	}
 

@@ -9,8 +9,6 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
-
-	"github.com/callcentre/softphone/agent/domain"
 )
 
 // CheckDuration is how long the pre-shift check plays its test tone.
@@ -20,9 +18,18 @@ const CheckDuration = 2 * time.Second
 // microphone silent (dead, muted or unplugged).
 const quietMic = 0.02
 
+// EchoBursts is how many test beeps the echo test call is measured with
+// (one a second).
+const EchoBursts = 5
+
+// echoTimeout bounds the echo test: the call's set-up, the beeps and their
+// way back.
+const echoTimeout = 90 * time.Second
+
 // PreShiftPanel is the pre-shift check: the microphone's level meter, the
 // check (a test tone in the headset measured back through the microphone)
-// with its verdicts in plain words, and an echo test call.
+// with its verdicts in plain words, and the echo test call, measured once
+// connected (test beeps heard back, round trip, one-way audio).
 type PreShiftPanel struct {
 	d        *Desk
 	content  fyne.CanvasObject
@@ -32,9 +39,11 @@ type PreShiftPanel struct {
 	mic      *widget.Label
 	speaker  *widget.Label
 	echoPath *widget.Label
+	echoRes  *widget.Label // the echo test call's measurement
 	running  bool
+	echoing  bool               // an echo test call is being measured
+	echoStop context.CancelFunc // ends the measurement (the window closed)
 	stop     chan struct{}
-	onEcho   func() // closes the window once the echo call is placed
 }
 
 func newPreShiftPanel(d *Desk) *PreShiftPanel {
@@ -46,8 +55,8 @@ func newPreShiftPanel(d *Desk) *PreShiftPanel {
 	p.run = widget.NewButtonWithIcon(d.T("Run the check"), theme.MediaPlayIcon(), p.runCheck)
 	p.run.Importance = widget.HighImportance
 	p.echo = widget.NewButtonWithIcon(d.T("Echo test call"), theme.VolumeUpIcon(), p.echoCall)
-	p.mic, p.speaker, p.echoPath = widget.NewLabel(""), widget.NewLabel(""), widget.NewLabel("")
-	for _, l := range []*widget.Label{p.mic, p.speaker, p.echoPath} {
+	p.mic, p.speaker, p.echoPath, p.echoRes = widget.NewLabel(""), widget.NewLabel(""), widget.NewLabel(""), widget.NewLabel("")
+	for _, l := range []*widget.Label{p.mic, p.speaker, p.echoPath, p.echoRes} {
 		l.Wrapping = fyne.TextWrapWord
 	}
 	if d.preShift == nil {
@@ -57,7 +66,7 @@ func newPreShiftPanel(d *Desk) *PreShiftPanel {
 	} else if d.preShift.EchoNumber() == "" {
 		p.echo.Hide()
 	}
-	p.content = container.NewPadded(container.NewVBox(intro, p.level, p.run, p.mic, p.speaker, p.echoPath, p.echo))
+	p.content = container.NewPadded(container.NewVBox(intro, p.level, p.run, p.mic, p.speaker, p.echoPath, p.echo, p.echoRes))
 	return p
 }
 
@@ -66,6 +75,12 @@ func (p *PreShiftPanel) Content() fyne.CanvasObject { return p.content }
 
 // Running reports whether a check is in progress.
 func (p *PreShiftPanel) Running() bool { return p.running }
+
+// Echoing reports whether an echo test call is being measured.
+func (p *PreShiftPanel) Echoing() bool { return p.echoing }
+
+// EchoVerdict is the echo test call's result line ("" before one ran).
+func (p *PreShiftPanel) EchoVerdict() string { return p.echoRes.Text }
 
 // Verdicts are the result lines shown (microphone, headset, echo path).
 func (p *PreShiftPanel) Verdicts() [3]string {
@@ -115,24 +130,59 @@ func (p *PreShiftPanel) show(res CheckResult, err error) {
 	}
 }
 
-// echoCall dials the PBX's echo test: the agent hears their own voice
-// through the whole call path.
+// echoCall dials the PBX's echo test through the core and, once it is
+// connected, measures it: test beeps sent into the call and heard back.
+// The call stays up afterwards, so the agent can hear their own voice
+// through the whole call path; they hang it up on the call screen.
 func (p *PreShiftPanel) echoCall() {
 	ps := p.d.preShift
-	if ps == nil {
+	if ps == nil || p.echoing {
 		return
 	}
 	n := ps.EchoNumber()
 	if n == "" {
 		return
 	}
-	if _, err := p.d.core.Dial(n); err != nil {
-		p.d.toast(domain.NoticeError, p.d.T("The echo test could not be called: %s", err.Error()))
+	id, err := p.d.core.Dial(n)
+	if err != nil {
+		p.echoRes.SetText(p.d.T("The echo test could not be called: %s", err.Error()))
 		return
 	}
-	if p.onEcho != nil {
-		p.onEcho()
+	p.echoing = true
+	p.echo.Disable()
+	p.echoRes.SetText(p.d.T("Calling the echo test: you will hear %d test beeps", EchoBursts))
+	ctx, cancel := context.WithCancel(context.Background())
+	p.echoStop = cancel
+	p.d.background(func(dctx context.Context) {
+		stop := context.AfterFunc(dctx, cancel)
+		defer stop()
+		cctx, done := context.WithTimeout(ctx, echoTimeout)
+		defer done()
+		res, err := ps.EchoCheck(cctx, id, EchoBursts)
+		cancel()
+		p.d.do(func() { p.showEcho(res, err) })
+	})
+}
+
+func (p *PreShiftPanel) showEcho(res EchoResult, err error) {
+	p.echoing, p.echoStop = false, nil
+	p.echo.Enable()
+	p.echoRes.SetText(p.echoVerdict(res, err))
+}
+
+// echoVerdict says what the echo test call measured, in plain words.
+func (p *PreShiftPanel) echoVerdict(res EchoResult, err error) string {
+	switch {
+	case err != nil:
+		return p.d.T("The echo test could not be measured: %s", err.Error())
+	case res.Heard == 0:
+		return p.d.T("One-way audio: the far end does not hear you (none of %d test beeps came back). Check the microphone and the network, or call IT.", res.Sent)
+	case res.Heard < res.Sent:
+		return p.d.T("The echo test heard %d of %d test beeps back, round trip %d ms: some sound is lost on the way. Speak to hear yourself, then hang up.",
+			res.Heard, res.Sent, res.RoundTrip.Milliseconds())
 	}
+	return p.d.T("The echo test heard %d of %d test beeps back, round trip %d ms. Speak to hear yourself, then hang up.",
+		res.Heard, res.Sent, res.RoundTrip.Milliseconds())
 }
 
 // startMeter samples the microphone level at 10 Hz until stopMeter.
@@ -193,9 +243,11 @@ func (d *Desk) ShowPreShift() {
 	w := fyne.CurrentApp().NewWindow(d.T("Pre-shift check"))
 	w.SetContent(p.Content())
 	w.Resize(fyne.NewSize(460, 380))
-	p.onEcho = w.Close
 	w.SetOnClosed(func() {
 		p.stopMeter()
+		if p.echoStop != nil {
+			p.echoStop()
+		}
 		d.preShiftWin, d.preShiftView = nil, nil
 	})
 	d.preShiftWin = w

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
+	"github.com/callcentre/softphone/agent/domain"
 	"github.com/callcentre/softphone/ui/viewmodel"
 )
 
@@ -22,6 +24,10 @@ type fakePreShift struct {
 	asked  []time.Duration
 	level  float64
 	number string
+	echo   EchoResult
+	echoE  error
+	echoed []domain.CallID // calls measured
+	bursts []int
 }
 
 func (f *fakePreShift) Check(_ context.Context, d time.Duration) (CheckResult, error) {
@@ -40,6 +46,20 @@ func (f *fakePreShift) MicLevel() float64 {
 
 func (f *fakePreShift) EchoNumber() string { return f.number }
 
+func (f *fakePreShift) EchoCheck(_ context.Context, id domain.CallID, bursts int) (EchoResult, error) {
+	defer enter()()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.echoed, f.bursts = append(f.echoed, id), append(f.bursts, bursts)
+	return f.echo, f.echoE
+}
+
+func (f *fakePreShift) setEcho(res EchoResult, err error) {
+	f.mu.Lock()
+	f.echo, f.echoE = res, err
+	f.mu.Unlock()
+}
+
 func (f *fakePreShift) set(res CheckResult, err error) {
 	f.mu.Lock()
 	f.res, f.err = res, err
@@ -50,7 +70,8 @@ func (f *fakePreShift) set(res CheckResult, err error) {
 // the microphone, a run shows the verdicts in plain words (a working
 // microphone, the tone heard back: an echo path; a silent microphone with
 // gaps in the headset; a check that could not run), and the echo test
-// call dials the PBX's echo test and closes the window.
+// call dials the PBX's echo test through the core and shows its
+// measurement in plain words.
 func TestPreShiftCheck(t *testing.T) {
 	ps := &fakePreShift{level: 0.4, number: "*43",
 		res: CheckResult{Microphone: "Jabra Headset", Speaker: "Jabra Headset", MicPeak: 0.42, EchoPath: true}}
@@ -99,11 +120,36 @@ func TestPreShiftCheck(t *testing.T) {
 		t.Fatalf("failed check %q", v)
 	}
 
+	ps.setEcho(EchoResult{Sent: EchoBursts, Heard: EchoBursts, RoundTrip: 84 * time.Millisecond}, nil)
 	test.Tap(p.echo)
 	r.settle()
 	r.wantScreen(viewmodel.ScreenCall)
-	if r.d.PreShift() != nil {
-		t.Fatal("the check window stays open over the echo call")
+	st := r.a.Snapshot()
+	if len(st.Calls) != 1 || st.Calls[0].Target != "*43" {
+		t.Fatalf("echo call not dialled through the core: %+v", st.Calls)
+	}
+	if !slices.Equal(ps.echoed, []domain.CallID{st.Calls[0].ID}) || !slices.Equal(ps.bursts, []int{EchoBursts}) {
+		t.Fatalf("measured %v with %v bursts, want the dialled call %s", ps.echoed, ps.bursts, st.Calls[0].ID)
+	}
+	if r.d.PreShift() != p || p.Echoing() || p.echo.Disabled() ||
+		!strings.Contains(p.EchoVerdict(), "heard 5 of 5 test beeps back, round trip 84 ms.") {
+		t.Fatalf("echo verdict %q (echoing %v)", p.EchoVerdict(), p.Echoing())
+	}
+	for _, c := range []struct {
+		res  EchoResult
+		err  error
+		want string
+	}{
+		{EchoResult{Sent: 5}, nil, "One-way audio: the far end does not hear you (none of 5 test beeps came back)"},
+		{EchoResult{Sent: 5, Heard: 3, RoundTrip: 250 * time.Millisecond}, nil, "heard 3 of 5 test beeps back, round trip 250 ms: some sound is lost"},
+		{EchoResult{}, errors.New("the echo test call ended before it could be measured: The number is busy"), "could not be measured: the echo test call ended"},
+	} {
+		ps.setEcho(c.res, c.err)
+		test.Tap(p.echo)
+		r.settle()
+		if !strings.Contains(p.EchoVerdict(), c.want) {
+			t.Fatalf("echo %+v %v: verdict %q, want %q", c.res, c.err, p.EchoVerdict(), c.want)
+		}
 	}
 }
 

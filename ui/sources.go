@@ -160,13 +160,26 @@ type CheckResult struct {
 	Underruns  uint64  // gaps in the headset's sound during the check
 }
 
+// EchoResult is the measured echo test call: test beeps sent into the
+// call and heard back from the PBX's echo service.
+type EchoResult struct {
+	Sent, Heard int           // Heard == 0: one-way audio, the far end does not hear the agent
+	RoundTrip   time.Duration // the median round trip of the beeps heard back (0 for none)
+}
+
 // PreShift is the pre-shift audio check (cmd over app.App.PreShiftCheck,
-// which runs audio.Engine.Check). Check blocks for about d; MicLevel must
-// be cheap (sampled ten times a second while the check window is open).
+// which runs audio.Engine.Check, and app.App.EchoCheck). Check blocks for
+// about d; MicLevel must be cheap (sampled ten times a second while the
+// check window is open). EchoCheck measures the echo test call the desk
+// dialled to EchoNumber through the core: it waits until the call is
+// connected, then sends bursts test beeps (about one a second) and
+// listens for them coming back; it fails with a plain reason when the call
+// ends first or has no audio.
 type PreShift interface {
 	Check(ctx context.Context, d time.Duration) (CheckResult, error)
 	MicLevel() float64  // 0..1 peak since the last call
 	EchoNumber() string // the PBX's echo test; "" offers no echo call
+	EchoCheck(ctx context.Context, call domain.CallID, bursts int) (EchoResult, error)
 }
 
 // Settings are the agent's desktop settings, stored per profile.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/callcentre/softphone/agent/domain"
 	softapp "github.com/callcentre/softphone/app"
 	"github.com/callcentre/softphone/audio"
 	"github.com/callcentre/softphone/ui"
@@ -125,6 +126,7 @@ type preShiftApp interface {
 	PreShiftCheck(ctx context.Context, d time.Duration) (audio.CheckResult, error)
 	MicLevel() float64
 	EchoTestNumber() string
+	EchoCheck(ctx context.Context, id domain.CallID, bursts int) (audio.EchoResult, error)
 }
 
 // preShiftSource implements ui.PreShift over the app's audio check.
@@ -150,6 +152,16 @@ func (s preShiftSource) MicLevel() float64 { return s.app.MicLevel() }
 
 // EchoNumber implements ui.PreShift.
 func (s preShiftSource) EchoNumber() string { return s.app.EchoTestNumber() }
+
+// EchoCheck implements ui.PreShift: the app measures the echo test call
+// once the core says it is connected.
+func (s preShiftSource) EchoCheck(ctx context.Context, id domain.CallID, bursts int) (ui.EchoResult, error) {
+	r, err := s.app.EchoCheck(ctx, id, bursts)
+	if err != nil {
+		return ui.EchoResult{}, err
+	}
+	return ui.EchoResult{Sent: r.Sent, Heard: r.Heard, RoundTrip: r.RoundTrip}, nil
+}
 
 // deviceName is how the desk names a device ("System default ..." for the
 // default).

@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"testing"
 	"time"
 
+	"github.com/callcentre/softphone/agent/domain"
 	"github.com/callcentre/softphone/audio"
 	"github.com/callcentre/softphone/audio/audiotest"
 	"github.com/callcentre/softphone/ui"
@@ -108,8 +110,9 @@ func lastTenth(x []float32) []float32 {
 }
 
 type fakeCheckApp struct {
-	res audio.CheckResult
-	err error
+	res  audio.CheckResult
+	err  error
+	echo audio.EchoResult
 }
 
 func (f fakeCheckApp) PreShiftCheck(context.Context, time.Duration) (audio.CheckResult, error) {
@@ -117,6 +120,12 @@ func (f fakeCheckApp) PreShiftCheck(context.Context, time.Duration) (audio.Check
 }
 func (f fakeCheckApp) MicLevel() float64      { return 0.3 }
 func (f fakeCheckApp) EchoTestNumber() string { return "*43" }
+func (f fakeCheckApp) EchoCheck(_ context.Context, id domain.CallID, bursts int) (audio.EchoResult, error) {
+	if id != "c1" || bursts != 5 {
+		return audio.EchoResult{}, fmt.Errorf("echo check of %s with %d bursts", id, bursts)
+	}
+	return f.echo, f.err
+}
 
 // TestPreShiftSource: the check's result reaches the desk with the devices
 // named as the settings name them; a failed check says why.
@@ -134,5 +143,12 @@ func TestPreShiftSource(t *testing.T) {
 	bad := preShiftSource{app: fakeCheckApp{err: audio.ErrNoDevice}}
 	if _, err := bad.Check(context.Background(), time.Second); !errors.Is(err, audio.ErrNoDevice) {
 		t.Fatalf("failed check: %v", err)
+	}
+	s = preShiftSource{app: fakeCheckApp{echo: audio.EchoResult{Sent: 5, Heard: 4, RoundTrip: 90 * time.Millisecond, Level: 0.9}}}
+	if got, err := s.EchoCheck(context.Background(), "c1", 5); err != nil || got != (ui.EchoResult{Sent: 5, Heard: 4, RoundTrip: 90 * time.Millisecond}) {
+		t.Fatalf("echo check %+v %v", got, err)
+	}
+	if _, err := bad.EchoCheck(context.Background(), "c1", 5); !errors.Is(err, audio.ErrNoDevice) {
+		t.Fatalf("failed echo check: %v", err)
 	}
 }
