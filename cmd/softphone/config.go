@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/callcentre/softphone/agent/domain"
 	"github.com/callcentre/softphone/secrets"
 	"github.com/callcentre/softphone/sip"
 )
@@ -37,7 +38,8 @@ import (
 //	    "codecs": ["PCMU", "PCMA"],
 //	    "dtmf": "rfc4733",
 //	    "expiry_seconds": 300,
-//	    "allow_direct_calls": false
+//	    "allow_direct_calls": false,
+//	    "echo_test_number": "*43"
 //	  },
 //	  "crm": {"type": "hubspot", ...},   (see crmConfig)
 //	  "shared_pc": true,
@@ -76,6 +78,10 @@ type accountConfig struct {
 	DTMF               string   `json:"dtmf"` // rfc4733 (default) or info
 	ExpirySeconds      int      `json:"expiry_seconds"`
 	AllowDirectCalls   bool     `json:"allow_direct_calls"`
+	// EchoTestNumber is the PBX's echo test, which the pre-shift check
+	// calls and measures (app.Config.EchoTestNumber); "" offers no echo
+	// test call. Demo mode uses the demo PBX's own.
+	EchoTestNumber string `json:"echo_test_number"`
 }
 
 // configFileName is the file's name in the user's configuration directory.
@@ -208,11 +214,27 @@ func (a accountConfig) sipAccount() (sip.Account, error) {
 	default:
 		return sip.Account{}, fmt.Errorf("%w: account: dtmf %q (use rfc4733 or info)", errBadConfig, a.DTMF)
 	}
+	if _, err := a.echoTestNumber(); err != nil {
+		return sip.Account{}, err
+	}
 	if a.ExpirySeconds < 0 {
 		return sip.Account{}, fmt.Errorf("%w: account: expiry_seconds %d is negative", errBadConfig, a.ExpirySeconds)
 	}
 	acct.Expiry = time.Duration(a.ExpirySeconds) * time.Second
 	return acct, nil
+}
+
+// echoTestNumber is the account's echo test number as the core dials it
+// ("" for none), or an error saying why it cannot be dialled.
+func (a accountConfig) echoTestNumber() (string, error) {
+	if strings.TrimSpace(a.EchoTestNumber) == "" {
+		return "", nil
+	}
+	n, err := domain.NormalizeDialString(a.EchoTestNumber)
+	if err != nil {
+		return "", fmt.Errorf("%w: account: echo_test_number %q: %w", errBadConfig, a.EchoTestNumber, err)
+	}
+	return n, nil
 }
 
 // keyringAccount names the account's SIP password in the keyring.

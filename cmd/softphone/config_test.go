@@ -27,6 +27,16 @@ func TestParseConfig(t *testing.T) {
 		acct.Expiry != 120*time.Second || len(acct.Codecs) != 1 || c.SharedPC == nil || !*c.SharedPC {
 		t.Fatalf("parsed %+v %+v", c, acct)
 	}
+	if n, err := c.Account.echoTestNumber(); n != "" || err != nil {
+		t.Fatalf("echo test number without one configured: %q %v", n, err)
+	}
+	c, err = parseConfig([]byte(`{"account": {"user": "1001", "domain": "pbx.example.com", "echo_test_number": " *43 "}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := c.Account.echoTestNumber(); n != "*43" || err != nil {
+		t.Fatalf("echo test number %q %v, want *43", n, err)
+	}
 	if keyringAccount(acct) != "1001@pbx.example.com:5070" {
 		t.Fatalf("keyring name %q", keyringAccount(acct))
 	}
@@ -43,6 +53,8 @@ func TestParseConfig(t *testing.T) {
 		"ca without tls": {`{"account": {"user": "1", "domain": "d", "ca_file": "/etc/ca.pem"}}`, "only used with transport tls"},
 		"bad dtmf":       {`{"account": {"user": "1", "domain": "d", "dtmf": "inband"}}`, `dtmf "inband"`},
 		"negative exp":   {`{"account": {"user": "1", "domain": "d", "expiry_seconds": -1}}`, "negative"},
+		"bad echo test":  {`{"account": {"user": "1", "domain": "d", "echo_test_number": "echo me!"}}`, "echo_test_number"},
+		"echo too long":  {`{"account": {"user": "1", "domain": "d", "echo_test_number": "123456789012345678901234567890123"}}`, "echo_test_number"},
 		"wrong type":     {`{"shared_pc": "yes"}`, "bad configuration"},
 	} {
 		_, err := parseConfig([]byte(tc.raw))

@@ -321,6 +321,9 @@ func build(ctx context.Context, o options, cfg configFile, agentCfg domain.Confi
 		}
 		bc.Account = &acct
 		bc.Password = passwordFromKeyring(sec, acct)
+		if bc.EchoTestNumber, err = cfg.Account.echoTestNumber(); err != nil {
+			return nil, "", err
+		}
 	}
 	a, err := app.Build(ctx, bc)
 	return a, dir, err
