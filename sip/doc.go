@@ -122,7 +122,11 @@
 //     matched (diago skips such formats).
 //
 // CallAudio carries 48 kHz PCM for Opus, 16 kHz for G.722, 8 kHz for
-// G.711. Not in this build (refused with ErrUnsupported, never silently
+// G.711. Its Rx also has ReadFrame (the audio engine's FrameReader): one
+// 20 ms frame at a time with the timestamp of its first sample, counted in
+// PCM samples (the RTP timestamp; twice it for G.722, whose RTP clock is
+// 8000), so the jitter buffer orders frames by timestamp; packets of other
+// durations are cut or joined on a 20 ms grid (rxframe.go). Not in this build (refused with ErrUnsupported, never silently
 // downgraded): DTLS-SRTP.
 //
 // Received DTMF (RFC 4733 events seen while Rx is read, and SIP INFO) is

@@ -50,8 +50,7 @@ func (e *Engine) attachMedia(c *call, dm *diago.DialogMedia) error {
 	if err != nil {
 		return err
 	}
-	m.rx = &rxReader{m: m, buf: make([]byte, media.RTPBufSize), dec: rxc,
-		onDigit: func(d string) { e.dtmfReceived(c.id, d) }}
+	m.rx = newRxReader(m, rxc, func(d string) { e.dtmfReceived(c.id, d) })
 	m.tx = &txWriter{m: m, enc: txc}
 	if rs := dm.RTPSession(); rs != nil {
 		m.rtcp = newRTCPRTT()
@@ -75,6 +74,16 @@ func (e *Engine) mediaUpdated(c *call) {
 	e.log.Debug("media updated", "call_id", string(c.id))
 }
 
+// newRxReader returns the receive side of m, decoding with dec and
+// reporting RFC 4733 digits to onDigit.
+func newRxReader(m *callMedia, dec frameDecoder, onDigit func(string)) *rxReader {
+	scale := uint32(1)
+	if rtp := int(m.codec.SampleRate); rtp > 0 && pcmRate(m.kind)%rtp == 0 {
+		scale = uint32(pcmRate(m.kind) / rtp)
+	}
+	return &rxReader{m: m, buf: make([]byte, media.RTPBufSize), dec: dec, onDigit: onDigit, tsScale: scale}
+}
+
 // rxReader decodes received RTP into PCM. DTMF (telephone-event) and
 // other payload types are skipped, never decoded as audio.
 type rxReader struct {
@@ -87,6 +96,10 @@ type rxReader struct {
 	onDigit   func(string)
 	lastEvTS  uint32
 	haveEvent bool
+
+	// tsScale turns RTP timestamps into PCM samples (2 for G.722).
+	tsScale uint32
+	asm     frameAsm // ReadFrame's frames
 
 	stats rxStats
 }
@@ -135,13 +148,34 @@ func (r *rxReader) Read(p []byte) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for len(r.pending) == 0 {
+		out, _, _, err := r.nextAudio(r.pending[:0])
+		if err != nil {
+			return 0, err
+		}
+		r.pending = out
+	}
+	n := copy(p, r.pending)
+	r.pending = r.pending[n:]
+	return n, nil
+}
+
+// nextAudio reads packets until one of the call's audio codec decodes,
+// and returns its PCM appended to dst, the timestamp of the first sample
+// in PCM samples (see ReadFrame) and the packet's SSRC. RFC 4733 events
+// are reported (once per event) and skipped, as are other payload types
+// (comfort noise), empty and malformed packets.
+func (r *rxReader) nextAudio(dst []byte) ([]byte, uint32, uint32, error) {
+	for {
 		n, err := r.m.rtpR.Read(r.buf)
 		if err != nil {
 			if errors.Is(err, io.ErrClosedPipe) {
 				r.dec.close()
-				return 0, io.EOF
+				return dst, 0, 0, io.EOF
 			}
-			return 0, err
+			return dst, 0, 0, err
+		}
+		if n == 0 {
+			continue // keep-alive: the header is not even updated
 		}
 		h := r.m.rtpR.PacketHeader
 		if h.PayloadType != r.m.codec.PayloadType {
@@ -158,20 +192,22 @@ func (r *rxReader) Read(p []byte) (int, error) {
 			continue // never decoded as audio (comfort noise too)
 		}
 		r.stats.add(h.SequenceNumber, h.Timestamp, int(r.m.codec.SampleRate), time.Now())
-		out, recovered, err := r.dec.decode(h.SequenceNumber, r.buf[:n], r.pending[:0])
+		out, recovered, err := r.dec.decode(h.SequenceNumber, r.buf[:n], dst)
 		if recovered > 0 {
 			r.stats.mu.Lock()
 			r.stats.concealed += uint64(recovered)
 			r.stats.mu.Unlock()
 		}
 		if err != nil {
+			dst = out[:0]
 			continue // a malformed packet is dropped; the jitter buffer conceals it
 		}
-		r.pending = out
+		// Recovered frames (Opus FEC/PLC, 20 ms each) come first and
+		// stand in for the frames before this packet.
+		rate := pcmRate(r.m.kind)
+		ts := h.Timestamp*r.tsScale - uint32(recovered*rate/50)
+		return out, ts, h.SSRC, nil
 	}
-	n := copy(p, r.pending)
-	r.pending = r.pending[n:]
-	return n, nil
 }
 
 // txWriter encodes PCM and sends it in 20 ms packets; the RTP writer
