@@ -68,8 +68,20 @@ type redactHandler struct{ h slog.Handler }
 
 func (r redactHandler) Enabled(ctx context.Context, l slog.Level) bool { return r.h.Enabled(ctx, l) }
 
+// perPacket are diago's warnings about single RTP packets (its packet
+// reader logs one for every reordered or duplicated packet): routine on a
+// real network, they are logged at debug level, not as a flood of
+// warnings.
+var perPacket = map[string]bool{"sequence duplicate": true, "bad sequence": true}
+
 func (r redactHandler) Handle(ctx context.Context, rec slog.Record) error {
-	out := slog.NewRecord(rec.Time, rec.Level, redactText(rec.Message), rec.PC)
+	level := rec.Level
+	if level > slog.LevelDebug && level < slog.LevelError && perPacket[rec.Message] {
+		if level = slog.LevelDebug; !r.h.Enabled(ctx, level) {
+			return nil
+		}
+	}
+	out := slog.NewRecord(rec.Time, level, redactText(rec.Message), rec.PC)
 	rec.Attrs(func(a slog.Attr) bool {
 		out.AddAttrs(redactAttr(a))
 		return true

@@ -50,6 +50,28 @@ func TestRedactingHandler(t *testing.T) {
 	}
 }
 
+// TestPerPacketWarningsAtDebug: diago's warning for each reordered RTP
+// packet is logged at debug level (dropped at info), other warnings stay.
+func TestPerPacketWarningsAtDebug(t *testing.T) {
+	var info, debug lockedBuffer
+	li := slog.New(redacting(slog.NewTextHandler(&info, nil)))
+	ld := slog.New(redacting(slog.NewTextHandler(&debug, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	for _, l := range []*slog.Logger{li, ld} {
+		l.Warn("sequence duplicate", "caller", "media")
+		l.Warn("bad sequence", "caller", "media")
+		l.Warn("rtp read failed", "caller", "media")
+	}
+	if out := info.String(); strings.Contains(out, "sequence") || !strings.Contains(out, "level=WARN msg=\"rtp read failed\"") {
+		t.Errorf("at info level:\n%s", out)
+	}
+	out := debug.String()
+	for _, want := range []string{"level=DEBUG msg=\"sequence duplicate\"", "level=DEBUG msg=\"bad sequence\"", "level=WARN msg=\"rtp read failed\""} {
+		if !strings.Contains(out, want) {
+			t.Errorf("at debug level, %s missing:\n%s", want, out)
+		}
+	}
+}
+
 // TestUnparsableMessageNotLogged: sipgo's transport logs a message it
 // cannot parse whole, through its process-wide logger; the engine points
 // that at its own logger, redacted.
