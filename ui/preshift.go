@@ -148,6 +148,9 @@ func (p *PreShiftPanel) echoCall() {
 		p.echoRes.SetText(p.d.T("The echo test could not be called: %s", err.Error()))
 		return
 	}
+	// A test call is not a customer call: it never reaches the call log
+	// or the CRM (a dialled call's interaction key is its ID).
+	p.d.report(p.d.core.SetDoNotLog(string(id), true))
 	p.echoing = true
 	p.echo.Disable()
 	p.echoRes.SetText(p.d.T("Calling the echo test: you will hear %d test beeps", EchoBursts))

@@ -128,6 +128,9 @@ func TestPreShiftCheck(t *testing.T) {
 	if len(st.Calls) != 1 || st.Calls[0].Target != "*43" {
 		t.Fatalf("echo call not dialled through the core: %+v", st.Calls)
 	}
+	if ix := st.Interaction(st.Calls[0].Interaction); ix == nil || !ix.DoNotLog {
+		t.Fatalf("the echo test call would be logged to the CRM: %+v", ix)
+	}
 	if !slices.Equal(ps.echoed, []domain.CallID{st.Calls[0].ID}) || !slices.Equal(ps.bursts, []int{EchoBursts}) {
 		t.Fatalf("measured %v with %v bursts, want the dialled call %s", ps.echoed, ps.bursts, st.Calls[0].ID)
 	}
