@@ -66,6 +66,19 @@ func (c *e2eClient) follow(ctx context.Context) {
 	}()
 }
 
+// e2eHTTP bounds each control API request: a hung app fails the test
+// with its output instead of hanging it until go test's own timeout
+// (whose panic shows the test's goroutines, not the app's).
+var e2eHTTP = &http.Client{Timeout: 60 * time.Second}
+
+// stderrText is the app's output so far, if the client knows it.
+func (c *e2eClient) stderrText() string {
+	if c.stderr == nil {
+		return ""
+	}
+	return c.stderr()
+}
+
 func (c *e2eClient) do(method, path string, body any) (int, map[string]string) {
 	c.t.Helper()
 	var rd io.Reader
@@ -79,9 +92,9 @@ func (c *e2eClient) do(method, path string, body any) (int, map[string]string) {
 	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
 	req.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(req)
+	res, err := e2eHTTP.Do(req)
 	if err != nil {
-		c.t.Fatal(err)
+		c.t.Fatalf("%s %s: %v\n%s", method, path, err, c.stderrText())
 	}
 	defer res.Body.Close()
 	var out map[string]string
@@ -148,6 +161,53 @@ func e2eIn(id, st string) func(control.State) bool {
 
 var controlAddrRE = regexp.MustCompile(`msg="control api listening" addr=(127\.0\.0\.1:[0-9]+)`)
 
+// localDirLoaded is the app's log line once the signed-in agent's local
+// directory is loaded (the demo contacts seeded).
+const localDirLoaded = `msg="local directory loaded"`
+
+// waitOutput polls the app's output until it contains want, failing when
+// the app exits first or after 60 s.
+func waitOutput(t testing.TB, what, want string, output func() string, exited chan error) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(output(), want) {
+		select {
+		case err := <-exited:
+			exited <- err // for the cleanup
+			t.Fatalf("the app ended (%v) waiting for %s:\n%s", err, what, output())
+		case <-time.After(100 * time.Millisecond): // the polling interval
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s within 60 s:\n%s", what, output())
+		}
+	}
+}
+
+// addrWatch is the app's stderr: kept whole and scanned for the control
+// API's address, which it sends once on found (buffered). It is a
+// writer, not a pipe: Wait returns only after all output was copied, so
+// the last lines of a crash are never lost (a pipe read by another
+// goroutine is closed by Wait, possibly before they were read).
+type addrWatch struct {
+	mu    *sync.Mutex
+	b     *strings.Builder
+	found chan<- string
+	sent  bool
+}
+
+func (w *addrWatch) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n, err := w.b.Write(p)
+	if !w.sent {
+		if m := controlAddrRE.FindStringSubmatch(w.b.String()); m != nil {
+			w.sent = true
+			w.found <- m[1]
+		}
+	}
+	return n, err
+}
+
 // TestEndToEndBinary runs the real binary, "softphone -headless -demo
 // -data DIR -control 127.0.0.1:0 -agent a1", gives it the control token on
 // standard input (-control-token-stdin) and drives the agent only through
@@ -178,30 +238,12 @@ func TestEndToEndBinary(t *testing.T) {
 	}
 	var mu sync.Mutex
 	var stderr strings.Builder
-	errOut, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
+	addrCh := make(chan string, 1)
+	cmd.Stderr = &addrWatch{mu: &mu, b: &stderr, found: addrCh}
 	cmd.Stdout = io.Discard // the same states come over the event stream
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	addrCh := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(errOut)
-		sc.Buffer(make([]byte, 1<<20), 1<<22)
-		for sc.Scan() {
-			mu.Lock()
-			stderr.WriteString(sc.Text() + "\n")
-			mu.Unlock()
-			if m := controlAddrRE.FindStringSubmatch(sc.Text()); m != nil {
-				select {
-				case addrCh <- m[1]:
-				default:
-				}
-			}
-		}
-	}()
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 	t.Cleanup(func() {
@@ -233,6 +275,10 @@ func TestEndToEndBinary(t *testing.T) {
 	}, false)
 	c.post("/v1/status", map[string]string{"status": "available"})
 	c.wait("available", func(s control.State) bool { return s.Agent.Status == "available" }, false)
+	// The app loads the agent's local directory (and seeds the demo
+	// contacts) after the sign-in, off the core: a call offered before
+	// that is looked up in an empty directory. Wait for it.
+	waitOutput(t, "the local directory", localDirLoaded, stderrNow, exited)
 
 	contacts := demopbx.Contacts()
 	keys := map[string]bool{}
@@ -249,6 +295,15 @@ func TestEndToEndBinary(t *testing.T) {
 		if call.Remote.Number != number {
 			t.Fatalf("caller id %q, want %q", call.Remote.Number, number)
 		}
+		// The local CRM's match arrives while the call rings; the logs'
+		// contacts are checked below, so wait for it as an agent would
+		// for the pop (the lookup is asynchronous: the call must not
+		// depend on its speed).
+		c.wait("the contact of "+number, func(s control.State) bool {
+			return slices.ContainsFunc(s.Interactions, func(ix control.Interaction) bool {
+				return ix.Key == call.Interaction && ix.RecordID != ""
+			})
+		}, false)
 		c.post("/v1/calls/"+call.ID+"/answer", nil)
 		c.wait("answered", e2eIn(call.ID, "active"), false)
 		keys[call.Interaction], inbound[call.Interaction] = true, number

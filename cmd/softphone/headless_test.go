@@ -30,7 +30,9 @@ func headlessEnv(t *testing.T) []string {
 	}
 	return append(os.Environ(), childEnv+"=1", "HOME="+home, "XDG_RUNTIME_DIR="+filepath.Join(home, "run"),
 		"XDG_DATA_HOME="+filepath.Join(home, "data"), "XDG_CONFIG_HOME="+filepath.Join(home, ".config"),
-		"DBUS_SESSION_BUS_ADDRESS=disabled:", "DISPLAY=")
+		"DBUS_SESSION_BUS_ADDRESS=disabled:", "DISPLAY=",
+		"GOTRACEBACK=all") // a crash shows every goroutine
+
 }
 
 // self runs the test binary as the app with env and args and returns its
