@@ -19,6 +19,7 @@ type callScreen struct {
 	content  fyne.CanvasObject
 	title    *widget.Label
 	number   *widget.Label
+	keyed    *widget.Label // digits the other party keyed (an account number for the agent)
 	state    *widget.Label
 	flags    *widget.Label
 	recLight *canvas.Circle
@@ -56,6 +57,8 @@ func newCallScreen(d *Desk) *callScreen {
 	s.title.SizeName = theme.SizeNameHeadingText
 	s.title.Truncation = fyne.TextTruncateEllipsis
 	s.number = widget.NewLabel("")
+	s.keyed = widget.NewLabel("")
+	s.keyed.Hide()
 	s.state = widget.NewLabel("")
 	s.state.TextStyle.Bold = true
 	s.flags = widget.NewLabel("")
@@ -125,7 +128,7 @@ func newCallScreen(d *Desk) *callScreen {
 	rec := container.NewHBox(sized(s.recLight, 12), s.recText)
 	grid := container.NewGridWithColumns(4, s.hold, s.mute, s.keypadBtn, s.transfer, s.addParty, s.record, s.bookmark, s.announce)
 	s.content = container.NewPadded(container.NewVBox(
-		s.title, s.number, container.NewHBox(s.state, s.flags), container.NewHBox(rec, s.quality),
+		s.title, s.number, s.keyed, container.NewHBox(s.state, s.flags), container.NewHBox(rec, s.quality),
 		grid, s.keypad, s.consultBox, s.confBox, s.doNotLog, s.hangup))
 	return s
 }
@@ -228,6 +231,12 @@ func (s *callScreen) render(v *viewmodel.View) {
 	setText(s.title, c.Title)
 	setText(s.number, c.Number)
 	showIf(s.number, c.Number != "")
+	keyed := ""
+	if c.DigitsReceived != "" {
+		keyed = s.d.T("Keyed by the caller: %s", c.DigitsReceived)
+	}
+	setText(s.keyed, keyed)
+	showIf(s.keyed, keyed != "")
 	setText(s.state, c.State+" · "+c.Duration)
 	flags := ""
 	if c.Muted {

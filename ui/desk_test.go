@@ -818,3 +818,25 @@ func buttonsOf(o fyne.CanvasObject) string {
 	walk(o)
 	return strings.Join(out, "|")
 }
+
+// The digits the caller keys (an account number) show on the call screen,
+// and go with the call.
+func TestCallScreenShowsKeyedDigits(t *testing.T) {
+	r := newRig(t)
+	r.signIn()
+	r.answerCall("c1", domain.Party{Number: "+4930111", Name: "Bob"})
+	if r.d.call.keyed.Visible() {
+		t.Fatal("keyed digits shown before any were keyed")
+	}
+	for _, d := range []string{"4", "2", "#"} {
+		r.post(domain.DTMFReceived{ID: "c1", Digit: d})
+	}
+	if !visible(r.win.Canvas(), r.d.call.keyed) || r.d.call.keyed.Text != "Keyed by the caller: 42#" {
+		t.Fatalf("keyed digits %q (shown %v)", r.d.call.keyed.Text, r.d.call.keyed.Visible())
+	}
+	r.post(domain.CallEnded{ID: "c1", Cause: domain.CauseRemoteHangup})
+	r.answerCall("c2", domain.Party{Number: "+4930222"})
+	if r.d.call.keyed.Visible() {
+		t.Fatalf("the last call's digits shown on the next: %q", r.d.call.keyed.Text)
+	}
+}
