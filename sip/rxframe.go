@@ -40,7 +40,7 @@ func (r *rxReader) ReadFrame(p []byte) (uint32, error) {
 	if len(p) < 2*a.size {
 		return 0, fmt.Errorf("read frame into %d bytes (%d needed): %w", len(p), 2*a.size, io.ErrShortBuffer)
 	}
-	for len(a.ready) == 0 {
+	for a.head == len(a.ready) {
 		pcm, ts, ssrc, err := r.nextAudio(r.pending[:0])
 		if err != nil {
 			return 0, err
@@ -48,11 +48,10 @@ func (r *rxReader) ReadFrame(p []byte) (uint32, error) {
 		r.pending = pcm[:0]
 		a.place(pcm, ts, ssrc)
 	}
-	f := a.ready[0]
+	f := a.ready[a.head]
 	copy(p, f.pcm)
-	a.ready = a.ready[1:]
-	if len(a.ready) == 0 {
-		a.ready = a.ready[:0:cap(a.ready)]
+	if a.head++; a.head == len(a.ready) {
+		a.ready, a.head = a.ready[:0], 0 // the same array again
 	}
 	a.free = append(a.free, f.pcm)
 	return f.ts, nil
@@ -87,7 +86,8 @@ type frameAsm struct {
 	anchor  uint32 // a grid point near the newest audio
 	newest  uint32 // end of the newest audio placed
 	partial []*asmFrame
-	ready   []asmFrame
+	ready   []asmFrame // complete frames; ready[head] is the next out
+	head    int
 	free    [][]byte    // frame buffers
 	spare   []*asmFrame // partial frames to reuse (without pcm)
 }
