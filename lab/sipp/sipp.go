@@ -3,15 +3,17 @@ package sipp
 import (
 	"errors"
 	"fmt"
-	"github.com/callcentre/softphone/lab/internal/labio"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/callcentre/softphone/lab/internal/labio"
 )
 
 // Proc is a running sipp.
@@ -45,6 +47,9 @@ func Require(t testing.TB) {
 // `sipp -sf scenario -i 127.0.0.1 -p <free port> -nostdin args...`.
 // A UAS scenario needs no remote address; a UAC scenario passes it (and
 // -m) in args. sipp is waited for with Wait and killed in t.Cleanup.
+// When another process takes a port between the pick and sipp's bind
+// (sipp exits "Unable to bind"), it starts again on new ports, 3 times at
+// most.
 func Start(t testing.TB, scenario string, args ...string) *Proc {
 	t.Helper()
 	Require(t)
@@ -53,15 +58,36 @@ func Start(t testing.TB, scenario string, args ...string) *Proc {
 	if err := os.WriteFile(sf, []byte(scenario), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	port, err := labio.FreeUDPPort()
+	var p *Proc
+	for attempt := 1; ; attempt++ {
+		var retry bool
+		p, retry = start(t, dir, sf, args)
+		if !retry {
+			return p
+		}
+		if attempt == 3 {
+			t.Fatalf("sipp could not bind its ports 3 times:\n%s", p.Log())
+		}
+		t.Logf("sipp could not bind %s (taken meanwhile); starting it again on new ports", p.Addr)
+	}
+}
+
+// pickPort picks sipp's ports (a test makes it hand out a taken one).
+var pickPort = labio.FreeUDPPort
+
+// start runs sipp once; retry reports that it exited because a port it
+// was given was taken.
+func start(t testing.TB, dir, sf string, args []string) (p *Proc, retry bool) {
+	t.Helper()
+	port, err := pickPort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	mport, err := labio.FreeUDPPort()
+	mport, err := pickPort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &Proc{Port: port, Addr: "127.0.0.1:" + strconv.Itoa(port), Dir: dir, out: &labio.Buffer{}, exited: make(chan struct{})}
+	p = &Proc{Port: port, Addr: "127.0.0.1:" + strconv.Itoa(port), Dir: dir, out: &labio.Buffer{}, exited: make(chan struct{})}
 	argv := append([]string{"-sf", sf, "-i", "127.0.0.1", "-p", strconv.Itoa(port), "-mi", "127.0.0.1",
 		"-mp", strconv.Itoa(mport), "-nostdin", "-trace_err", "-trace_msg"}, args...)
 	p.cmd = exec.Command("sipp", argv...)
@@ -80,23 +106,30 @@ func Start(t testing.TB, scenario string, args ...string) *Proc {
 			<-p.exited
 		}
 	})
-	// Wait until sipp has bound its port (a UAS must be listening before
-	// the test sends it anything).
+	bindFailed := func() bool { return strings.Contains(p.out.String(), "Unable to bind") }
+	// Wait until the port is bound (a UAS must be listening before the
+	// test sends it anything). A port bound by someone else makes sipp
+	// exit at once, so a short grace after the bind tells the two apart.
 	deadline := time.Now().Add(10 * time.Second)
 	for time.Now().Before(deadline) {
 		c, err := net.ListenPacket("udp", p.Addr)
 		if err != nil {
-			return p // bound by sipp
+			select {
+			case <-p.exited:
+				return p, bindFailed() // else a short scenario already ended: Wait reports how
+			case <-time.After(300 * time.Millisecond):
+			}
+			return p, false
 		}
-		c.Close()
+		_ = c.Close()
 		select {
 		case <-p.exited:
-			t.Fatalf("sipp exited at start: %v\n%s", p.err, p.Log())
+			return p, bindFailed() // else a short scenario already ended: Wait reports how
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
 	t.Fatalf("sipp did not bind %s\n%s", p.Addr, p.Log())
-	return nil
+	return nil, false
 }
 
 // Wait waits for sipp to end and returns nil when every call of the

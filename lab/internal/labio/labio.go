@@ -4,7 +4,10 @@
 package labio
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"net"
+	"strconv"
 	"sync"
 )
 
@@ -40,22 +43,44 @@ func (l *Buffer) String() string {
 // linphonec).
 const ChattyMax = 4 << 20
 
+// Ports for peers are taken below the kernel's ephemeral range (32768 and
+// up on Linux): the RTP sockets, DNS lookups and outgoing connections of
+// the tests running alongside take their local ports from that range, and
+// could take a port between the moment it is picked here and the moment the
+// peer binds it (sipp then exits "Unable to bind main socket").
+const (
+	lowPort   = 20000
+	portRange = 12000
+)
+
 // FreeUDPPort returns a UDP port on 127.0.0.1 that was free a moment ago.
 func FreeUDPPort() (int, error) {
-	c, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port, nil
+	return freePort(func(addr string) error {
+		c, err := net.ListenPacket("udp", addr)
+		if err == nil {
+			_ = c.Close()
+		}
+		return err
+	}, "udp")
 }
 
 // FreeTCPPort returns a TCP port on 127.0.0.1 that was free a moment ago.
 func FreeTCPPort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
+	return freePort(func(addr string) error {
+		l, err := net.Listen("tcp", addr)
+		if err == nil {
+			_ = l.Close()
+		}
+		return err
+	}, "tcp")
+}
+
+func freePort(try func(addr string) error, network string) (int, error) {
+	for range 200 {
+		port := lowPort + rand.IntN(portRange)
+		if try(net.JoinHostPort("127.0.0.1", strconv.Itoa(port))) == nil {
+			return port, nil
+		}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return 0, fmt.Errorf("no free %s port on 127.0.0.1 between %d and %d", network, lowPort, lowPort+portRange)
 }
