@@ -1100,7 +1100,9 @@ func (st *stepper) callerMatched(in CallerMatched) {
 	if ix == nil {
 		return // the interaction was logged already; the CRM side matches by number
 	}
-	if in.Number != "" && in.Number != ix.Remote.Number {
+	if in.Number != "" && in.Number != ix.Remote.Number && slices.ContainsFunc(ix.History, func(h HistoryEntry) bool {
+		return h.Action == "remote-changed" && h.Target == in.Number
+	}) {
 		return // for the party before a transfer; the new party's lookup follows
 	}
 	if in.Err != "" {
