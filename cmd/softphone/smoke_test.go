@@ -84,7 +84,12 @@ func startX(t testing.TB) *xserver {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", "1280x800x24", "-nolisten", "tcp")
+	// -noreset: by default an X server resets when its last client
+	// disconnects, and during the reset it refuses connections. The probe
+	// below is such a last client: under load the app then connected
+	// into the reset and GLFW failed with "PlatformUnavailable" (the app
+	// panicked at start).
+	cmd := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", "1280x800x24", "-nolisten", "tcp", "-noreset")
 	cmd.ExtraFiles = []*os.File{w}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // even if the test binary dies
 	x := &xserver{cmd: cmd, exited: make(chan struct{})}
@@ -113,7 +118,7 @@ func startX(t testing.TB) *xserver {
 			t.Fatalf("Xvfb gave no display number (%q): %s", n, x.stderr())
 		}
 		// Wait until the display really answers a client before the app
-		// connects (a busy machine once gave GLFW "PlatformUnavailable").
+		// connects.
 		deadline := time.Now().Add(20 * time.Second)
 		for {
 			probe := exec.Command("xdotool", "getdisplaygeometry")
