@@ -123,29 +123,9 @@ var uasRefuseHold = `<?xml version="1.0" encoding="ISO-8859-1" ?>
   <recv request="INVITE" />
 ` + okWithSDP("sendrecv") + `  <recv request="ACK" />
   <recv request="INVITE" />
-  <send><![CDATA[
-SIP/2.0 488 Not Acceptable Here
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-
-]]></send>
-  <recv request="ACK" />
+` + sippEcho("488 Not Acceptable Here") + `  <recv request="ACK" />
   <recv request="BYE" />
-  <send><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-
-]]></send>
-</scenario>`
+` + sippEcho("200 OK") + `</scenario>`
 
 // TestHoldRefused: a hold re-INVITE the far end refuses is reported as
 // HoldFailed with the refusal in plain words; the call stays up.

@@ -10,6 +10,22 @@ import (
 	"github.com/callcentre/softphone/lab/sipp"
 )
 
+// sippEcho is a sipp <send> of a bodiless response inside a dialog: the
+// status line, then the request's Via, From, To, Call-ID and CSeq echoed.
+func sippEcho(status string) string {
+	return `  <send><![CDATA[
+SIP/2.0 ` + status + `
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+
+]]></send>
+`
+}
+
 // uasReply answers an INVITE with 100, 180, then code, and takes the ACK.
 func uasReply(code int, reason string) string {
 	return `<?xml version="1.0" encoding="ISO-8859-1" ?>

@@ -23,28 +23,8 @@ var uasTransferFails = `<?xml version="1.0" encoding="ISO-8859-1" ?>
   </recv>
 ` + okWithSDP("sendrecv") + `  <recv request="ACK" />
   <recv request="REFER" />
-  <send><![CDATA[
-SIP/2.0 403 Forbidden
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-
-]]></send>
-  <recv request="REFER" />
-  <send><![CDATA[
-SIP/2.0 202 Accepted
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-
-]]></send>
-  <pause milliseconds="300" />
+` + sippEcho("403 Forbidden") + `  <recv request="REFER" />
+` + sippEcho("202 Accepted") + `  <pause milliseconds="300" />
   <send><![CDATA[
 NOTIFY [$contact] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
@@ -63,28 +43,8 @@ SIP/2.0 486 Busy Here
 ]]></send>
   <recv response="200" />
   <recv request="REFER" />
-  <send><![CDATA[
-SIP/2.0 202 Accepted
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-
-]]></send>
-  <recv request="BYE" />
-  <send><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-
-]]></send>
-</scenario>`
+` + sippEcho("202 Accepted") + `  <recv request="BYE" />
+` + sippEcho("200 OK") + `</scenario>`
 
 // TestBlindTransferFailures: the core learns each failed transfer with a
 // reason in plain words (a refused REFER, a NOTIFY with a failure, no
