@@ -5,12 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/callcentre/softphone/agent/domain"
 	"github.com/emiago/diago"
+	"github.com/emiago/diago/media"
+	"github.com/emiago/diago/media/sdp"
 	"github.com/emiago/sipgo"
 	"github.com/emiago/sipgo/sip"
 )
@@ -69,6 +72,13 @@ func (c *call) do(f func()) error {
 	}
 }
 
+// endedLocally reports whether we ended the call (Hangup, Close).
+func (c *call) endedLocally() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.localEnd
+}
+
 // end hangs the call up from outside (engine shutdown, or a replacing
 // dialog took its place). A call its own goroutine is already ending (a
 // reject, redirect or hangup in flight, or a final response waiting for
@@ -123,8 +133,12 @@ func (e *Engine) setSIPCallID(c *call, id string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	c.mu.Lock()
+	old := c.sipCallID
 	c.sipCallID = id
 	c.mu.Unlock()
+	if old != id && e.byCallID[old] == c {
+		delete(e.byCallID, old) // a redial's new dialog
+	}
 	e.byCallID[id] = c
 }
 
@@ -195,72 +209,27 @@ func (e *Engine) runOutbound(c *call, uri sip.Uri) {
 		e.post(domain.CallFailed{ID: c.id, Cause: domain.CauseUnavailable, Reason: "password unavailable"})
 		return
 	}
-	d, err := e.dg.NewDialog(uri, diago.NewDialogOptions{Transport: e.acct.transport()})
-	if err != nil {
-		e.post(domain.CallFailed{ID: c.id, Cause: domain.CauseNetwork, Reason: err.Error()})
-		return
-	}
-	defer d.Close()
-	ctx, cancel := context.WithCancel(e.ctx)
-	defer cancel()
-	c.mu.Lock()
-	c.cli = d
-	c.cancelInvite = cancel
-	stopped := c.localEnd
-	c.mu.Unlock()
-	if stopped {
-		return
-	}
-	idSet := false
-	if cid := d.InviteRequest.CallID(); cid != nil {
-		e.setSIPCallID(c, cid.Value())
-		idSet = true
-	}
 	progressed := false
-	aor := e.aor()
-	from := &sip.FromHeader{DisplayName: e.acct.DisplayName, Address: aor, Params: sip.NewParams()}
-	from.Params.Add("tag", sip.GenerateTagN(16))
-	headers := append([]sip.Header{from}, e.routeHeaders()...)
-	// Drain commands queued while dialling (Hangup cancels through ctx).
-	go func() {
-		for {
-			select {
-			case f := <-c.cmds:
-				f()
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
 	start := time.Now()
-	err = d.Invite(ctx, diago.InviteClientOptions{
-		Username: e.acct.authUser(), Password: pw, Headers: headers,
-		OnResponse: func(res *sip.Response) error {
-			if !idSet {
-				// The Call-ID is only set when the INVITE is sent.
-				if cid := d.InviteRequest.CallID(); cid != nil {
-					e.setSIPCallID(c, cid.Value())
-					idSet = true
-				}
-			}
-			if (res.StatusCode == 180 || res.StatusCode == 183) && !progressed {
-				progressed = true
-				e.post(domain.CallProgress{ID: c.id, EarlyMedia: res.StatusCode == 183 && len(res.Body()) > 0})
-			}
-			return nil
-		},
-		OnMediaUpdate: func(m *diago.DialogMedia) { e.mediaUpdated(c) },
-	})
-	if err == nil {
-		err = d.Ack(ctx)
+	d, err := e.invite(c, uri, pw, false, &progressed)
+	if re := dialogResponse(err); re != nil && e.acct.SRTP == SRTPOptional && refusesSRTP(re.StatusCode) && !c.endedLocally() {
+		// Our RTP/SAVP offer was refused: a phone without SRTP. Optional
+		// means the call goes ahead unencrypted, so call again offering
+		// plain RTP/AVP (a new dialog; the agent sees one call).
+		log.Info("the phone refused encryption: calling again without (srtp optional)", "code", re.StatusCode)
+		d.Close()
+		start = time.Now()
+		d, err = e.invite(c, uri, pw, true, &progressed)
+	}
+	if d != nil {
+		defer d.Close()
 	}
 	if err != nil {
-		c.mu.Lock()
-		local := c.localEnd
-		c.mu.Unlock()
-		if local {
+		if c.endedLocally() {
 			log.Debug("outbound call cancelled")
-			e.byeCrossed200(d)
+			if d != nil {
+				e.byeCrossed200(d)
+			}
 			return
 		}
 		if re := dialogResponse(err); re != nil {
@@ -273,11 +242,7 @@ func (e *Engine) runOutbound(c *call, uri sip.Uri) {
 		e.post(domain.CallFailed{ID: c.id, Cause: domain.CauseNetwork, Reason: err.Error()})
 		return
 	}
-	if cid := d.InviteRequest.CallID(); cid != nil && !idSet {
-		e.setSIPCallID(c, cid.Value())
-	}
 	e.setupTime.record(time.Since(start))
-	cancel() // stop the dialling command drain; the call loop takes over
 	if e.acct.SRTP == SRTPRequired && len(sdesKeys(d.InviteResponse.Body())) == 0 {
 		log.Warn("answered without encryption: hanging up (srtp required)")
 		hctx, hcancel := context.WithTimeout(e.ctx, 5*time.Second)
@@ -295,6 +260,107 @@ func (e *Engine) runOutbound(c *call, uri sip.Uri) {
 	}
 	e.post(domain.CallAnswered{ID: c.id})
 	e.callLoop(c, d.Context(), d, log)
+}
+
+// invite makes one INVITE transaction of an outbound call and ACKs a 2xx.
+// plain offers RTP/AVP without crypto whatever the account's SRTP mode.
+// It returns the dialog whenever one was made (the caller closes it), and
+// the dialog error of a refusal (dialogResponse). Commands posted to the
+// call while it rings run here; the call loop takes over after.
+func (e *Engine) invite(c *call, uri sip.Uri, pw string, plain bool, progressed *bool) (*diago.DialogClientSession, error) {
+	d, err := e.dg.NewDialog(uri, diago.NewDialogOptions{Transport: e.acct.transport()})
+	if err != nil {
+		return nil, err
+	}
+	if plain {
+		ms, err := e.plainMediaSession()
+		if err != nil {
+			return d, err
+		}
+		d.InitMediaSession(ms, nil, nil) // diago's Invite keeps a session set before
+	}
+	ctx, cancel := context.WithCancel(e.ctx)
+	defer cancel()
+	c.mu.Lock()
+	c.cli = d
+	c.cancelInvite = cancel
+	stopped := c.localEnd
+	c.mu.Unlock()
+	if stopped {
+		return d, context.Canceled
+	}
+	idSet := false
+	if cid := d.InviteRequest.CallID(); cid != nil {
+		e.setSIPCallID(c, cid.Value())
+		idSet = true
+	}
+	aor := e.aor()
+	from := &sip.FromHeader{DisplayName: e.acct.DisplayName, Address: aor, Params: sip.NewParams()}
+	from.Params.Add("tag", sip.GenerateTagN(16))
+	headers := append([]sip.Header{from}, e.routeHeaders()...)
+	// Drain commands queued while dialling (Hangup cancels through ctx).
+	go func() {
+		for {
+			select {
+			case f := <-c.cmds:
+				f()
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	err = d.Invite(ctx, diago.InviteClientOptions{
+		Username: e.acct.authUser(), Password: pw, Headers: headers,
+		OnResponse: func(res *sip.Response) error {
+			if !idSet {
+				// The Call-ID is only set when the INVITE is sent.
+				if cid := d.InviteRequest.CallID(); cid != nil {
+					e.setSIPCallID(c, cid.Value())
+					idSet = true
+				}
+			}
+			if (res.StatusCode == 180 || res.StatusCode == 183) && !*progressed {
+				*progressed = true
+				e.post(domain.CallProgress{ID: c.id, EarlyMedia: res.StatusCode == 183 && len(res.Body()) > 0})
+			}
+			return nil
+		},
+		OnMediaUpdate: func(m *diago.DialogMedia) { e.mediaUpdated(c) },
+	})
+	if err == nil {
+		err = d.Ack(ctx)
+	}
+	if cid := d.InviteRequest.CallID(); cid != nil && !idSet {
+		e.setSIPCallID(c, cid.Value())
+	}
+	return d, err
+}
+
+// refusesSRTP reports whether a final response to our RTP/SAVP offer says
+// the phone cannot take it (RFC 3261 488 Not Acceptable Here, 606 Not
+// Acceptable, 415 Unsupported Media Type).
+func refusesSRTP(code int) bool { return code == 488 || code == 606 || code == 415 }
+
+// plainMediaSession is the media diago would set up for a call, offering
+// RTP/AVP without SDES keys.
+func (e *Engine) plainMediaSession() (*media.MediaSession, error) {
+	ip := net.ParseIP(e.bindHost)
+	if ip == nil || ip.IsUnspecified() {
+		var err error
+		if ip, _, err = sip.ResolveInterfacesIP("ip4", nil); err != nil {
+			return nil, err
+		}
+	}
+	ms := &media.MediaSession{
+		Codecs:     slices.Clone(e.codecs),
+		Laddr:      net.UDPAddr{IP: ip},
+		ExternalIP: e.mediaExternalIP,
+		Mode:       sdp.ModeSendrecv,
+	}
+	if err := ms.Init(); err != nil {
+		return nil, err
+	}
+	return ms, nil
 }
 
 // ---- inbound ----
@@ -685,7 +751,11 @@ func (e *Engine) Hold(id domain.CallID, on bool) error {
 		defer done()
 		var err error
 		switch {
-		case c.encrypted():
+		case c.encrypted() || e.acct.Transport == TransportTLS:
+			// diago's hold re-INVITE on a TLS call dials a new TLS
+			// connection whose handshake fails, and on an encrypted
+			// call it drops the keys: ours goes out on the dialog's
+			// connection with our original SDP.
 			err = e.ownHold(ctx, c, on)
 		case on:
 			err = d.Hold(ctx)

@@ -89,8 +89,10 @@
 //
 // SRTP (SDES, RFC 4568; only with TLS, else ErrInvalidAccount): Off,
 // Optional (offered; a plain answer or offer is accepted; our offer is
-// RTP/SAVP, so a phone without SRTP refuses our call with 488 and there
-// is no plain retry yet) or Required
+// RTP/SAVP, and when a phone without SRTP refuses it with 488, 606 or 415
+// we call again at once offering plain RTP/AVP, a new dialog behind the
+// same call; a best-effort RTP/AVP offer with crypto lines is refused by
+// phones that require SRTP) or Required
 // (an unencrypted offer gets 488, an unencrypted answer is hung up and
 // reported as CallFailed). diago drops the SRTP contexts on any
 // re-INVITE (MediaSession.Fork), so on an encrypted call our hold/resume

@@ -59,6 +59,7 @@ type Engine struct {
 	tlsConf  *tls.Config // client side: system roots + CA file; nil without TLS
 
 	bindHost        string
+	mediaExternalIP net.IP // from STUN; nil: the local address
 	regTimeout      time.Duration
 	backoffMin      time.Duration
 	backoffMax      time.Duration
@@ -231,7 +232,7 @@ func (e *Engine) listen(parent context.Context) error {
 			// Not fatal: calls still work where no NAT is in the way.
 			e.log.Warn("stun failed: advertising the local address", "error", err)
 		} else {
-			tr.MediaExternalIP = ip
+			tr.MediaExternalIP, e.mediaExternalIP = ip, ip
 			e.log.Info("stun mapped address for media", "ip", ip.String())
 		}
 	}

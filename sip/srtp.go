@@ -121,7 +121,8 @@ func (c *call) nextSDPVersion(local []byte) uint64 {
 	return c.sdpVersion
 }
 
-// ownHold holds (or resumes) an encrypted call with our own re-INVITE.
+// ownHold holds (or resumes) an encrypted call, or any call over TLS, with
+// our own re-INVITE.
 func (e *Engine) ownHold(ctx context.Context, c *call, on bool) error {
 	local, remote := c.sdpPair()
 	dir := "sendrecv"

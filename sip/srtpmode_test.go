@@ -13,9 +13,8 @@ import (
 // TestSRTPModesWithPlainPeer: against a phone without encryption (baresip
 // with plain RTP, through kamailio over TLS to us), SRTP Required refuses
 // its call with 488 before ringing the agent and our own call to it fails;
-// SRTP Optional takes its plain call, with audio. (Not covered: Optional
-// calling a plain phone. We offer RTP/SAVP, which such a phone refuses
-// with 488, and there is no plain retry yet: see the audit.)
+// SRTP Optional takes its plain call, with audio. (Optional calling a
+// plain phone: TestSRTPOptionalCallsEveryPhone.)
 func TestSRTPModesWithPlainPeer(t *testing.T) {
 	k := kamailio.Start(t, kamailio.Options{TLS: true})
 	alice := baresip.Start(t, baresip.Options{User: "alice", Password: "alice-pw", Registrar: k.Addr, ToneHz: 440})

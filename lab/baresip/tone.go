@@ -59,8 +59,8 @@ func ReadWAV(path string) ([]int16, int, error) {
 		id := string(b[off : off+4])
 		size := int(binary.LittleEndian.Uint32(b[off+4:]))
 		body := b[off+8:]
-		if size > len(body) {
-			size = len(body) // a file still being written
+		if size > len(body) || (id == "data" && size == 0) {
+			size = len(body) // a file still being written (sizes not yet set)
 		}
 		switch id {
 		case "fmt ":
