@@ -33,7 +33,8 @@ type call struct {
 	sipCallID    string
 	media        *callMedia
 	localEnd     bool // we ended it: no CallEnded event
-	remoteHeld   bool
+	remoteHeld   bool // the far end holds us (its last SDP: sendonly or inactive)
+	localHeld    bool // we hold the far end (our last hold re-INVITE succeeded)
 	cancelInvite context.CancelFunc
 	answered     bool
 	sdpVersion   uint64       // o= version of our last SDP (encrypted calls)
@@ -749,13 +750,17 @@ func (e *Engine) Hold(id domain.CallID, on bool) error {
 		d := c.session()
 		ctx, done := context.WithTimeout(e.ctx, 15*time.Second)
 		defer done()
+		c.mu.Lock()
+		mutual := on && c.remoteHeld
+		c.mu.Unlock()
 		var err error
 		switch {
-		case c.encrypted() || e.acct.Transport == TransportTLS:
+		case c.encrypted() || e.acct.Transport == TransportTLS || mutual:
 			// diago's hold re-INVITE on a TLS call dials a new TLS
-			// connection whose handshake fails, and on an encrypted
-			// call it drops the keys: ours goes out on the dialog's
-			// connection with our original SDP.
+			// connection whose handshake fails, on an encrypted call
+			// it drops the keys, and it only ever offers sendonly: ours
+			// goes out on the dialog's connection with our original
+			// SDP, inactive when the far end holds us too.
 			err = e.ownHold(ctx, c, on)
 		case on:
 			err = d.Hold(ctx)
@@ -765,7 +770,11 @@ func (e *Engine) Hold(id domain.CallID, on bool) error {
 		if err != nil {
 			e.log.Warn("hold re-invite failed", "call_id", string(id), "on", on, "error", err)
 			e.post(domain.HoldFailed{ID: id, On: on, Reason: holdReason(err)})
+			return
 		}
+		c.mu.Lock()
+		c.localHeld = on
+		c.mu.Unlock()
 	})
 }
 

@@ -178,3 +178,97 @@ func TestInviteForAnotherUserRefused(t *testing.T) {
 	}
 	_ = uac.Wait(10 * time.Second) // the scenario expects an answer: it fails, as it should
 }
+
+// uacHoldsThenIsHeld calls go1 directly and holds it (a=sendonly), then
+// takes go1's hold re-INVITE, which must offer a=inactive (RFC 3264 8.4:
+// both sides on hold; sipp fails the scenario otherwise), answers it
+// inactive, and takes go1's BYE.
+func uacHoldsThenIsHeld() string {
+	s := uacInactiveHold()
+	// The call and our hold: the first two INVITE transactions of the
+	// inactive-hold scenario, holding with sendonly instead.
+	end := strings.Index(s, "  <pause milliseconds=\"300\" />\n"+`  <send retrans="500"><![CDATA[
+INVITE [next_url] SIP/2.0`+"\nVia: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]\n"+`From: "Lab Caller" <sip:5551234@[local_ip]:[local_port]>;tag=[pid]lab[call_number]`+"\n[last_To:]\nCall-ID: [call_id]\nCSeq: 3 INVITE")
+	head := strings.Replace(s[:end], "a=inactive", "a=sendonly", 1)
+	return head + `  <recv request="INVITE">
+    <action>
+      <ereg regexp="a=inactive" search_in="body" check_it="true" assign_to="dir" />
+    </action>
+  </recv>
+  <send><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:lab@[local_ip]:[local_port]>
+Content-Type: application/sdp
+Content-Length: [len]
+
+v=0
+o=lab 1 9 IN IP4 [local_ip]
+s=-
+c=IN IP4 [media_ip]
+t=0 0
+m=audio [media_port] RTP/AVP 0 101
+a=rtpmap:0 PCMU/8000
+a=rtpmap:101 telephone-event/8000
+a=inactive
+]]></send>
+  <recv request="ACK" />
+  <recv request="BYE" />
+` + sippEcho("200 OK") + `  <Reference variables="dir" />
+</scenario>`
+}
+
+// TestMutualHoldOffersInactive: held by the far end (sendonly), our own
+// hold offers inactive, and the call is still ours to hang up.
+func TestMutualHoldOffersInactive(t *testing.T) {
+	e, s := startEngine(t, Account{User: "go1", Domain: "127.0.0.1", AllowDirectCalls: true}, "x")
+	uac := sipp.Start(t, uacHoldsThenIsHeld(), "-m", "1", e.LocalAddr())
+	off := s.wait(t, "offer", 10*time.Second, isOffered).(domain.CallOffered)
+	if err := e.Answer(off.ID); err != nil {
+		t.Fatal(err)
+	}
+	s.wait(t, "answered", 10*time.Second, isAnswered(off.ID))
+	s.wait(t, "remote hold", 10*time.Second, func(in domain.Input) bool {
+		h, ok := in.(domain.RemoteHold)
+		return ok && h.ID == off.ID && h.On
+	})
+	if err := e.Hold(off.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	s.none(t, "hold failure", func(in domain.Input) bool { _, ok := in.(domain.HoldFailed); return ok })
+	if err := e.Hangup(off.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := uac.Wait(15 * time.Second); err != nil {
+		t.Fatalf("%v\n%s", err, uac.Messages())
+	}
+}
+
+func TestHoldDirections(t *testing.T) {
+	for _, tc := range []struct {
+		on, remoteHeld bool
+		want           string
+	}{{true, false, "sendonly"}, {true, true, "inactive"}, {false, true, "sendrecv"}, {false, false, "sendrecv"}} {
+		if got := holdDirection(tc.on, tc.remoteHeld); got != tc.want {
+			t.Errorf("holdDirection(%v, %v) = %s, want %s", tc.on, tc.remoteHeld, got, tc.want)
+		}
+	}
+	for _, tc := range []struct {
+		offered   string
+		localHeld bool
+		want      string
+	}{
+		{"sendrecv", false, "sendrecv"}, {"sendrecv", true, "sendonly"},
+		{"sendonly", false, "recvonly"}, {"sendonly", true, "inactive"},
+		{"recvonly", false, "sendonly"}, {"recvonly", true, "sendonly"},
+		{"inactive", false, "inactive"}, {"inactive", true, "inactive"},
+	} {
+		if got := answerDirection(tc.offered, tc.localHeld); got != tc.want {
+			t.Errorf("answerDirection(%s, held %v) = %s, want %s", tc.offered, tc.localHeld, got, tc.want)
+		}
+	}
+}

@@ -70,15 +70,35 @@ func sdpDirection(sdp []byte) string {
 	return "sendrecv"
 }
 
-// answerDirection mirrors an offered direction (RFC 3264 6.1).
-func answerDirection(offered string) string {
+// answerDirection is our answer to an offered direction (RFC 3264 6.1):
+// the mirror of the offer, with our own hold (localHeld: we send, we do
+// not want to receive) kept. Held by us and offered sendrecv: sendonly;
+// held by both (offered sendonly): inactive.
+func answerDirection(offered string, localHeld bool) string {
 	switch offered {
-	case "sendonly":
+	case "sendonly", "inactive":
+		if localHeld || offered == "inactive" {
+			return "inactive"
+		}
 		return "recvonly"
 	case "recvonly":
 		return "sendonly"
-	case "inactive":
+	}
+	if localHeld {
+		return "sendonly"
+	}
+	return "sendrecv"
+}
+
+// holdDirection is the direction our hold (on) or resume offers: sendonly
+// to hold, inactive when the far end holds us too (RFC 3264 8.4), and
+// sendrecv to resume.
+func holdDirection(on, remoteHeld bool) string {
+	switch {
+	case on && remoteHeld:
 		return "inactive"
+	case on:
+		return "sendonly"
 	}
 	return "sendrecv"
 }
@@ -125,10 +145,9 @@ func (c *call) nextSDPVersion(local []byte) uint64 {
 // our own re-INVITE.
 func (e *Engine) ownHold(ctx context.Context, c *call, on bool) error {
 	local, remote := c.sdpPair()
-	dir := "sendrecv"
-	if on {
-		dir = "sendonly"
-	}
+	c.mu.Lock()
+	dir := holdDirection(on, c.remoteHeld)
+	c.mu.Unlock()
 	body := rewriteSDP(local, dir, c.nextSDPVersion(local))
 	c.mu.Lock()
 	cli, srv := c.cli, c.srv
@@ -192,7 +211,10 @@ func (e *Engine) answerReinvite(c *call, req *sip.Request, tx sip.ServerTransact
 		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusNotAcceptableHere, "Not Acceptable Here", nil))
 		return
 	}
-	dir := answerDirection(sdpDirection(req.Body()))
+	c.mu.Lock()
+	held := c.localHeld
+	c.mu.Unlock()
+	dir := answerDirection(sdpDirection(req.Body()), held)
 	res := sip.NewResponseFromRequest(req, sip.StatusOK, "OK", rewriteSDP(local, dir, c.nextSDPVersion(local)))
 	res.AppendHeader(sip.NewHeader("Content-Type", "application/sdp"))
 	if ct := c.localContact(); ct != nil {

@@ -147,7 +147,7 @@ func TestSDPRewrite(t *testing.T) {
 	if k := sdesKeys([]byte("a=crypto:garbage\n\x00\xff")); len(k) != 0 {
 		t.Errorf("keys from garbage %q", k)
 	}
-	if sdpDirection([]byte(out)) != "sendonly" || answerDirection("sendonly") != "recvonly" || answerDirection("") != "sendrecv" {
+	if sdpDirection([]byte(out)) != "sendonly" || answerDirection("sendonly", false) != "recvonly" || answerDirection("", false) != "sendrecv" {
 		t.Error("direction")
 	}
 	if _, err := New(Account{User: "a", Domain: "pbx", SRTP: SRTPOptional}, pw("x")); !errors.Is(err, ErrInvalidAccount) {
