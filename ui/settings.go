@@ -48,9 +48,12 @@ func (d *Desk) loadSettings() {
 // mergeSettings folds the agent's own settings into the configuration from
 // provisioning: provisioned outcomes win (they are the CRM's picklist), the
 // agent's quick notes are added after the provisioned ones, and the agent's
-// screen-pop choice applies.
+// screen-pop choice and default call subject apply.
 func (d *Desk) mergeSettings(cfg domain.Config) domain.Config {
 	s := d.set
+	if s.DefaultSubject != "" {
+		cfg.CallSubject = s.DefaultSubject
+	}
 	if len(cfg.Outcomes) == 0 && len(s.Outcomes) > 0 {
 		cfg.Outcomes = slices.Clone(s.Outcomes)
 	}

@@ -71,6 +71,7 @@ type Config struct {
 	DoNotLogDefault  bool            // the "do not log" flag of every new interaction
 	ScreenPop        ScreenPopPolicy // default at ringing
 	Recording        RecordingPolicy // default manual
+	CallSubject      string          // the call log's Subject when the agent sets none; "" = the CRM's own ("Inbound call from ...")
 	LogRetryInterval time.Duration   // first retry after a failed call-log save; default 5 s, doubling to 5 min
 }
 
@@ -263,6 +264,7 @@ type CallLog struct {
 	Hold         time.Duration
 	Outcome      string
 	Notes        string
+	Subject      string   // the record's subject (Config.CallSubject); "" = the CRM's own
 	Cause        EndCause // how the customer leg ended
 	Missed       bool     // an inbound call the agent never answered
 	Matches      []CRMRecord

@@ -470,6 +470,7 @@ func (st *stepper) finalize(key string) {
 		return
 	}
 	log := buildLog(&ix, s.Agent.ID, st.now)
+	log.Subject = s.Config.CallSubject
 	s.PendingLogs = append(s.PendingLogs, PendingLog{Log: log, Saving: true})
 	st.emit(SaveCallLog{Log: log.Clone()})
 }
