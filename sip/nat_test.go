@@ -2,14 +2,18 @@ package sip
 
 import (
 	"bufio"
+	"encoding/binary"
 	"fmt"
+	"math"
 	"net"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/callcentre/softphone/agent/domain"
+	"github.com/callcentre/softphone/lab/baresip"
 	"github.com/callcentre/softphone/lab/kamailio"
 	"github.com/callcentre/softphone/lab/sipp"
 	"github.com/emiago/sipgo"
@@ -265,5 +269,92 @@ func TestSTUNResponseParsing(t *testing.T) {
 	}
 	if _, err := stunMappedIP("127.0.0.1", "127.0.0.1:1", 300*time.Millisecond); err == nil {
 		t.Error("no stun server, yet an address")
+	}
+}
+
+// TestSymmetricRTP: our RTP leaves from the port our SDP advertises
+// (RFC 4961), so a NAT binding made by our packets is the one the far end
+// sends back to, and the far end's RTP sent there reaches the call. The
+// far end's media is a socket of the test, named in sipp's answer.
+func TestSymmetricRTP(t *testing.T) {
+	far, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer far.Close()
+	farPort := far.LocalAddr().(*net.UDPAddr).Port
+	answer := strings.ReplaceAll(okWithSDP("sendrecv"), "[media_port]", strconv.Itoa(farPort))
+	answer = strings.ReplaceAll(answer, "c=IN IP4 [media_ip]", "c=IN IP4 127.0.0.1")
+	uas := sipp.Start(t, `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<scenario name="answer with the test's media socket">
+  <recv request="INVITE" />
+`+answer+`  <recv request="ACK" />
+  <recv request="BYE" />
+`+sippEcho("200 OK")+`</scenario>`, "-m", "1")
+	e, s := startEngine(t, Account{User: "go1", Domain: "127.0.0.1"}, "x")
+	id := domain.NewCallID()
+	if err := e.Dial(id, "sip:x@"+uas.Addr); err != nil {
+		t.Fatal(err)
+	}
+	s.wait(t, "answer", 10*time.Second, isAnswered(id))
+	c, err := e.call(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	local, _ := c.sdpPair()
+	var ourPort int
+	for _, line := range strings.Split(string(local), "\n") {
+		if f := strings.Fields(line); len(f) > 2 && f[0] == "m=audio" {
+			ourPort, _ = strconv.Atoi(f[1])
+		}
+	}
+	ca, err := e.CallAudio(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stop atomic.Bool
+	defer stop.Store(true)
+	go sendTone(ca.Tx, 1000, &stop)
+	_ = far.SetReadDeadline(time.Now().Add(10 * time.Second))
+	buf := make([]byte, 1500)
+	n, from, err := far.ReadFrom(buf)
+	if err != nil {
+		t.Fatalf("no RTP from us: %v", err)
+	}
+	if n < 12 || buf[0]>>6 != 2 {
+		t.Fatalf("not RTP: % x", buf[:min(n, 16)])
+	}
+	if got := from.(*net.UDPAddr).Port; got != ourPort || ourPort == 0 {
+		t.Fatalf("our RTP comes from port %d, our SDP says %d", got, ourPort)
+	}
+	// The far end answers to where our packets came from: a PCMU tone.
+	go func() {
+		pkt := make([]byte, 12+160)
+		pkt[0], pkt[1] = 0x80, 0
+		pkt[8], pkt[9], pkt[10], pkt[11] = 1, 2, 3, 4
+		for i := 0; !stop.Load() && i < 200; i++ {
+			binary.BigEndian.PutUint16(pkt[2:], uint16(i))
+			binary.BigEndian.PutUint32(pkt[4:], uint32(i*160))
+			pcm := make([]byte, 320)
+			for j := 0; j < 160; j++ {
+				v := int16(0.3 * 32767 * math.Sin(2*math.Pi*440*float64(i*160+j)/8000))
+				binary.LittleEndian.PutUint16(pcm[2*j:], uint16(v))
+			}
+			if _, err := (g711Codec{}).encode(pcm, pkt[12:]); err != nil {
+				return
+			}
+			_, _ = far.WriteTo(pkt, from)
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+	readPCM(t, ca.Rx, 300*time.Millisecond)
+	if sh := baresip.ToneShare(readPCM(t, ca.Rx, time.Second), 8000, 440); sh < 0.6 {
+		t.Errorf("440 Hz share of what the far end sent back to our source port = %.2f", sh)
+	}
+	if err := e.Hangup(id); err != nil {
+		t.Fatal(err)
+	}
+	if err := uas.Wait(15 * time.Second); err != nil {
+		t.Fatalf("%v\n%s", err, uas.Log())
 	}
 }
