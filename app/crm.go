@@ -141,7 +141,7 @@ func (a *App) buildCRM(cfg Config) (crmWiring, error) {
 	done := make(chan struct{})
 	go func() { defer close(done); _ = a.Outbox.Run(ctx) }()
 	a.closers = append(a.closers, func() error { cancel(); <-done; return nil })
-	return crmWiring{directory: a.CRM, targets: []string{conn.Name()}}, nil
+	return crmWiring{directory: a.heldDirectory(a.CRM), targets: []string{conn.Name()}}, nil
 }
 
 // buildLocal builds the local CRM over an empty backend; the signed-in
@@ -159,7 +159,101 @@ func (a *App) buildLocal() (crmWiring, error) {
 	}
 	a.Local = d
 	a.closers = append(a.closers, func() error { d.Wait(); return nil })
-	return crmWiring{directory: d}, nil
+	return crmWiring{directory: a.heldDirectory(d)}, nil
+}
+
+// maxHeldLookups bounds the caller lookups held while the agent's
+// directory loads (a few calls at most arrive in that window); past it a
+// lookup runs at once against whatever the directory holds.
+const maxHeldLookups = 64
+
+// heldLookup is one caller lookup waiting for the agent's directory.
+type heldLookup struct{ key, number string }
+
+// heldDir is the agent's Directory port in front of the CRM's: a caller
+// lookup asked while no signed-in agent's directory is ready (the local
+// directory is loaded, or the external CRM's contact cache set, by the
+// sign-in watcher a moment after the core signs the agent in) is held
+// and runs as soon as it is ready. So a call offered in the first
+// moments after sign-in is still matched, popped and logged with its
+// contact (before, it was looked up in the empty directory and never
+// again). Screen pops pass straight through.
+type heldDir struct {
+	next domain.Directory
+	log  *slog.Logger
+
+	mu    sync.Mutex
+	sink  domain.EventSink
+	ready bool
+	held  []heldLookup
+}
+
+// heldDirectory wraps the CRM's directory port and remembers it for the
+// sign-in watcher (crmSession), which opens and closes it.
+func (a *App) heldDirectory(next domain.Directory) domain.Directory {
+	h := &heldDir{next: next, log: a.log}
+	a.crmSess = &crmSession{a: a, dir: h}
+	return h
+}
+
+// Lookup implements domain.Directory: it holds the lookup while the
+// directory is not ready, and asks the CRM's directory otherwise.
+func (h *heldDir) Lookup(key, number string) error {
+	h.mu.Lock()
+	if !h.ready && len(h.held) < maxHeldLookups {
+		h.held = append(h.held, heldLookup{key: key, number: number})
+		h.mu.Unlock()
+		return nil
+	}
+	h.mu.Unlock()
+	return h.next.Lookup(key, number)
+}
+
+// ScreenPop implements domain.Directory.
+func (h *heldDir) ScreenPop(key string, rec domain.CRMRecord) error {
+	return h.next.ScreenPop(key, rec)
+}
+
+// ScreenPopNew implements domain.Directory.
+func (h *heldDir) ScreenPopNew(key, number string) error {
+	return h.next.ScreenPopNew(key, number)
+}
+
+// attach sets where a held lookup that the CRM's directory refuses is
+// reported (the core, as a failed match).
+func (h *heldDir) attach(sink domain.EventSink) {
+	h.mu.Lock()
+	h.sink = sink
+	h.mu.Unlock()
+}
+
+// open marks the directory ready and runs the held lookups against it.
+func (h *heldDir) open() {
+	h.mu.Lock()
+	h.ready = true
+	held, sink := h.held, h.sink
+	h.held = nil
+	h.mu.Unlock()
+	for _, l := range held {
+		err := h.next.Lookup(l.key, l.number)
+		if err == nil {
+			continue
+		}
+		h.log.Info("crm: held caller lookup refused", "call_key", l.key, "err", err)
+		if sink != nil {
+			if perr := sink.Post(domain.CallerMatched{Key: l.key, Number: l.number, Err: err.Error()}); perr != nil {
+				h.log.Debug("caller match not delivered", "call_key", l.key, "err", perr)
+			}
+		}
+	}
+}
+
+// close holds lookups again (sign-out: the next agent's directory is not
+// loaded yet).
+func (h *heldDir) close() {
+	h.mu.Lock()
+	h.ready = false
+	h.mu.Unlock()
 }
 
 // connectorDeps fills a connector configuration's keyring (the OS
@@ -284,6 +378,7 @@ func (a *App) pop(p ScreenPop) {
 // tokens, the webhook has nothing to revoke).
 type crmSession struct {
 	a     *App
+	dir   *heldDir
 	flush time.Duration
 
 	mu      sync.Mutex
@@ -294,8 +389,9 @@ type crmSession struct {
 // watchAgent starts following sign-ins and sign-outs; the returned
 // function stops it (and interrupts a running flush).
 func (a *App) watchAgent(flush time.Duration) func() error {
-	cs := &crmSession{a: a, flush: flush}
-	a.crmSess = cs
+	cs := a.crmSess // made with the directory port by buildCRM
+	cs.flush = flush
+	cs.dir.attach(a.Agent)
 	ctx, cancel := context.WithCancel(context.Background())
 	stop := a.Agent.Watch(ctx, func(n agent.Notify) {
 		if n.Agent != nil {
@@ -314,6 +410,7 @@ func (cs *crmSession) agentChanged(ctx context.Context, id string) {
 		return
 	}
 	if prev != "" {
+		cs.dir.close()
 		cs.signedOut(ctx, prev)
 	}
 	if id != "" {
@@ -321,14 +418,19 @@ func (cs *crmSession) agentChanged(ctx context.Context, id string) {
 	}
 }
 
+// signedIn loads the agent's directory and then opens the held directory
+// port: the lookups held since sign-in run against it (or, when it could
+// not be loaded, against the empty directory: they are answered, not lost).
 func (cs *crmSession) signedIn(ctx context.Context, id string) {
 	a := cs.a
 	p, err := a.Store.Profile(id)
 	if err != nil {
 		a.log.Error("crm: profile not opened", "agent", id, "err", err)
+		cs.dir.open()
 		return
 	}
 	if a.Local != nil {
+		defer cs.dir.open()
 		if err := a.Local.SetBackend(local.NewStoreBackend(p)); err != nil {
 			a.log.Error("crm: local directory not loaded", "agent", id, "err", err)
 			return
@@ -346,6 +448,7 @@ func (cs *crmSession) signedIn(ctx context.Context, id string) {
 		return
 	}
 	a.CRM.SetSession(nil, p) // cached caller id while the session resumes
+	cs.dir.open()
 	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	sess, err := a.Connector.Resume(rctx, id)
 	cancel()

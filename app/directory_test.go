@@ -1,0 +1,112 @@
+package app
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/callcentre/softphone/agent"
+	"github.com/callcentre/softphone/agent/agenttest"
+	"github.com/callcentre/softphone/agent/domain"
+	"github.com/callcentre/softphone/crm"
+	"github.com/callcentre/softphone/sip/demopbx"
+	"github.com/callcentre/softphone/store"
+)
+
+// TestLookupHeldUntilDirectoryLoaded offers a call after the core signed
+// the agent in but before the sign-in watcher loaded the agent's local
+// directory (the watcher starts only afterwards here, so the order is
+// certain). The lookup must run once the directory is loaded: the
+// interaction is matched to the contact, it pops up, and the call's log
+// names the contact. Before the fix the lookup ran in the empty directory
+// and was never repeated.
+func TestLookupHeldUntilDirectoryLoaded(t *testing.T) {
+	st, err := store.Open(t.TempDir(), store.WithLogger(quietLog()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pops := make(chan ScreenPop, 4)
+	a := &App{Store: st, Demo: true, log: quietLog(), Normalizer: crm.NewNormalizer("DE"),
+		onPop: func(p ScreenPop) { pops <- p }}
+	a.closers = append(a.closers, st.Close)
+	w, err := a.buildLocal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := agenttest.NewRecorder()
+	tel, media, calls, _ := rec.Ports()
+	a.Agent = agent.New(agent.Ports{Telephony: tel, Media: media, CallLog: calls, Directory: w.directory},
+		agent.WithLogger(quietLog()))
+	a.Local.Attach(a.Agent)
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan error, 1)
+	go func() { ran <- a.Agent.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		<-ran
+		for i := len(a.closers) - 1; i >= 0; i-- {
+			if err := a.closers[i](); err != nil {
+				t.Errorf("close: %v", err)
+			}
+		}
+	})
+	sync := func() {
+		t.Helper()
+		sctx, scancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer scancel()
+		if err := a.Agent.Sync(sctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	cfg := domain.DefaultConfig()
+	cfg.LoginStatus = domain.Status{Presence: domain.PresenceAvailable}
+	if err := a.Agent.Login(domain.AgentInfo{ID: "early", Name: "Early Agent"}, cfg); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Agent.Post(domain.RegistrationChanged{State: domain.RegRegistered}); err != nil {
+		t.Fatal(err)
+	}
+	customer := demopbx.Contacts()[0]
+	if err := a.Agent.Post(domain.CallOffered{ID: "c1", Remote: domain.Party{Number: customer.Number}}); err != nil {
+		t.Fatal(err)
+	}
+	sync()
+	interaction := func(key string) *domain.Interaction {
+		s := a.Agent.Snapshot()
+		return s.Interaction(key)
+	}
+	if ix := interaction("c1"); ix == nil || ix.Phase != domain.PhaseLive {
+		t.Fatalf("the call was not offered: %+v", ix)
+	}
+
+	// Now the watcher sees the sign-in and loads (and seeds) the directory.
+	a.closers = append(a.closers, a.watchAgent(time.Second))
+
+	var pop ScreenPop
+	select {
+	case pop = <-pops:
+	case <-time.After(30 * time.Second):
+		t.Fatalf("no screen pop for the call offered while the directory loaded; interaction %+v",
+			interaction("c1"))
+	}
+	if pop.Key != "c1" || pop.Contact == nil || pop.Contact.Name != customer.Name {
+		t.Fatalf("screen pop %+v, want %s for c1", pop, customer.Name)
+	}
+	sync()
+	ix := interaction("c1")
+	if ix == nil || ix.Match != domain.MatchOne || ix.RecordID != pop.Contact.ID {
+		t.Fatalf("interaction %+v, want matched to %s", ix, pop.Contact.ID)
+	}
+
+	// The caller hangs up unanswered: the missed call's log names the
+	// contact.
+	if err := a.Agent.Post(domain.CallEnded{ID: "c1", Cause: domain.CauseRemoteHangup}); err != nil {
+		t.Fatal(err)
+	}
+	sync()
+	logs := rec.Logs()
+	if len(logs) != 1 || logs[0].RecordID != pop.Contact.ID {
+		t.Fatalf("call logs %+v, want one naming %s", logs, pop.Contact.ID)
+	}
+}
