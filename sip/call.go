@@ -296,7 +296,7 @@ func (e *Engine) invite(c *call, uri sip.Uri, pw string, plain bool, progressed 
 		idSet = true
 	}
 	aor := e.aor()
-	from := &sip.FromHeader{DisplayName: e.acct.DisplayName, Address: aor, Params: sip.NewParams()}
+	from := &sip.FromHeader{DisplayName: quoteDisplayName(e.acct.DisplayName), Address: aor, Params: sip.NewParams()}
 	from.Params.Add("tag", sip.GenerateTagN(16))
 	headers := append([]sip.Header{from}, e.routeHeaders()...)
 	// Drain commands queued while dialling (Hangup cancels through ctx).

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/emiago/diago/media"
 )
@@ -130,6 +132,9 @@ func withPort(hostport string) string {
 func (a Account) validate() ([]media.Codec, error) {
 	if a.User == "" || strings.ContainsAny(a.User, "@:;<> \t\r\n") {
 		return nil, fmt.Errorf("%w: user %q", ErrInvalidAccount, a.User)
+	}
+	if strings.ContainsFunc(a.DisplayName, unicode.IsControl) || !utf8.ValidString(a.DisplayName) {
+		return nil, fmt.Errorf("%w: display name with a control character or invalid UTF-8", ErrInvalidAccount)
 	}
 	if a.Domain == "" || strings.ContainsAny(a.Domain, "@;<> \t\r\n") {
 		return nil, fmt.Errorf("%w: domain %q", ErrInvalidAccount, a.Domain)

@@ -32,7 +32,40 @@ func parseAddress(v string) (string, sip.Uri, bool) {
 	if err != nil {
 		return "", sip.Uri{}, false
 	}
-	return strings.Trim(strings.TrimSpace(name), `"`), u, true
+	return unquoteDisplayName(name), u, true
+}
+
+// quoteDisplayName makes a display name the inside of a quoted-string
+// (RFC 3261 25.1; sipgo writes it between quotes as it is): a backslash
+// or a double quote gets a backslash before it.
+func quoteDisplayName(name string) string {
+	if !strings.ContainsAny(name, `"\`) {
+		return name
+	}
+	return strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(name)
+}
+
+// unquoteDisplayName is the text of a display name as a parser kept it:
+// without the surrounding quotes, each quoted-pair (backslash and a
+// character) read as the character.
+func unquoteDisplayName(name string) string {
+	name = strings.TrimSpace(name)
+	if len(name) >= 2 && name[0] == '"' && name[len(name)-1] == '"' {
+		name = name[1 : len(name)-1]
+	} else {
+		name = strings.Trim(name, `"`)
+	}
+	if !strings.Contains(name, `\`) {
+		return name
+	}
+	var b strings.Builder
+	for i := 0; i < len(name); i++ {
+		if name[i] == '\\' && i+1 < len(name) {
+			i++
+		}
+		b.WriteByte(name[i])
+	}
+	return b.String()
 }
 
 // firstComma finds a comma outside quotes and angle brackets.
@@ -40,6 +73,10 @@ func firstComma(s string) int {
 	quoted, angle := false, false
 	for i := 0; i < len(s); i++ {
 		switch s[i] {
+		case '\\':
+			if quoted {
+				i++ // a quoted-pair: the next character is text
+			}
 		case '"':
 			quoted = !quoted
 		case '<':
@@ -101,7 +138,7 @@ func callerOf(req *sip.Request) domain.Party {
 			p.Number = from.Address.User
 		}
 		if p.Name == "" {
-			p.Name = strings.Trim(from.DisplayName, `"`)
+			p.Name = unquoteDisplayName(from.DisplayName)
 		}
 	}
 	if strings.EqualFold(p.Number, "anonymous") {

@@ -86,6 +86,8 @@ func TestInboundIdentityHeaders(t *testing.T) {
 			{"Remote-Party-ID", `"Rob" <sip:2002@pbx.example>;party=calling`},
 			{"P-Asserted-Identity", `"Jane" <sip:3003@pbx.example>`}},
 			domain.Party{Number: "3003", Name: "Jane"}, "go1"},
+		{"pai with quoted-pairs", [][2]string{{"P-Asserted-Identity", `"Desk \"B\", \\ 12" <sip:3003@pbx.example>, <tel:+15550003003>`}},
+			domain.Party{Number: "3003", Name: `Desk "B", \ 12`}, "go1"},
 		{"anonymous", [][2]string{{"P-Asserted-Identity", `"Anonymous" <sip:anonymous@anonymous.invalid>`}},
 			domain.Party{Number: "", Name: "Anonymous"}, "go1"},
 		{"oversized pai", [][2]string{{"P-Asserted-Identity", `"X" <sip:` + strings.Repeat("1", 2000) + `@h>`}},
@@ -165,6 +167,25 @@ func TestNotifyReason(t *testing.T) {
 		want := "the transfer target answered " + strconv.Itoa(code) + " " + phrase
 		if got := notifyReason(code); got != want {
 			t.Errorf("notifyReason(%d) = %q, want %q", code, got, want)
+		}
+	}
+}
+
+// TestDisplayNameQuoting: a display name survives quoting for the From
+// header and reading back; an account's display name with a control
+// character (a CR LF would start a new header) is refused.
+func TestDisplayNameQuoting(t *testing.T) {
+	for _, name := range []string{"Agent Zoë", `Desk "B" \ 12`, `\"`, ""} {
+		if got := unquoteDisplayName(`"` + quoteDisplayName(name) + `"`); got != name {
+			t.Errorf("round trip of %q: %q", name, got)
+		}
+	}
+	if got := quoteDisplayName(`a"b\c`); got != `a\"b\\c` {
+		t.Errorf("quoted: %s", got)
+	}
+	for _, bad := range []string{"Agent\r\nX-Evil: 1", "tab\tname", "bad\xffutf8"} {
+		if _, err := New(Account{User: "a", Domain: "pbx", DisplayName: bad}, pw("x")); !errors.Is(err, ErrInvalidAccount) {
+			t.Errorf("display name %q: %v, want ErrInvalidAccount", bad, err)
 		}
 	}
 }

@@ -254,7 +254,7 @@ func (r *registrar) register(ctx context.Context, expiry time.Duration) (time.Du
 	req := sip.NewRequest(sip.REGISTER, recipient)
 	req.SetTransport(strings.ToUpper(e.acct.transport()))
 	aor := e.aor()
-	from := &sip.FromHeader{DisplayName: e.acct.DisplayName, Address: aor, Params: sip.NewParams()}
+	from := &sip.FromHeader{DisplayName: quoteDisplayName(e.acct.DisplayName), Address: aor, Params: sip.NewParams()}
 	from.Params.Add("tag", r.tag)
 	req.AppendHeader(from)
 	req.AppendHeader(&sip.ToHeader{Address: aor, Params: sip.NewParams()})

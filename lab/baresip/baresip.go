@@ -81,10 +81,12 @@ type Phone struct {
 
 // Event is a baresip ctrl_tcp event.
 type Event struct {
-	Type      string `json:"type"`
-	Class     string `json:"class"`
-	Param     string `json:"param"`
-	PeerURI   string `json:"peeruri"`
+	Type    string `json:"type"`
+	Class   string `json:"class"`
+	Param   string `json:"param"`
+	PeerURI string `json:"peeruri"`
+	// PeerName is the peer's display name (baresip's peerdisplayname).
+	PeerName  string `json:"peerdisplayname"`
 	ID        string `json:"id"`
 	Direction string `json:"direction"`
 }
