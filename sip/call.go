@@ -755,12 +755,13 @@ func (e *Engine) Hold(id domain.CallID, on bool) error {
 		c.mu.Unlock()
 		var err error
 		switch {
-		case c.encrypted() || e.acct.Transport == TransportTLS || mutual:
+		case c.encrypted() || e.acct.Transport == TransportTLS || e.mediaExternalIP != nil || mutual:
 			// diago's hold re-INVITE on a TLS call dials a new TLS
 			// connection whose handshake fails, on an encrypted call
-			// it drops the keys, and it only ever offers sendonly: ours
-			// goes out on the dialog's connection with our original
-			// SDP, inactive when the far end holds us too.
+			// it drops the keys, it advertises the local address
+			// instead of the STUN-mapped one, and it only ever offers
+			// sendonly: ours goes out on the dialog's connection with
+			// our original SDP, inactive when the far end holds us too.
 			err = e.ownHold(ctx, c, on)
 		case on:
 			err = d.Hold(ctx)

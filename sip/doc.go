@@ -51,9 +51,9 @@
 //     from the listening socket; RTP is symmetric (one socket per call,
 //     sent from the port we advertise). Account.STUNServer asks a STUN
 //     server (our own minimal RFC 5389 client) for the address put in SDP.
-//     Note: diago v0.31.0 drops that external address in its own
-//     re-INVITEs (hold); behind a real NAT hold may then advertise the
-//     local address.
+//     diago v0.31.0 drops that external address in its own re-INVITEs,
+//     so with STUN our hold and resume are our own re-INVITEs carrying
+//     the original SDP (as on encrypted and TLS calls).
 //   - Account.SecondaryRegistrar: when the registrar does not answer
 //     (timeout, network error, 5xx, not a credentials refusal) the next
 //     attempt goes to the other registrar at once; while registered
@@ -102,7 +102,12 @@
 // first exchange stay in use. A far end that re-keys in a re-INVITE gets
 // 488 (the call keeps its media) and a re-key in an answer to our hold is
 // reported as HoldFailed. This also avoids diago's o= session-id change
-// and lost external address on those calls.
+// and lost external address on those calls. Our own hold re-INVITE is
+// also used on every TLS call (diago's dials a new TLS connection whose
+// handshake fails), with STUN, and when the far end already holds us:
+// then it offers inactive (RFC 3264 8.4), where diago only offers
+// sendonly. Our answers to the far end's re-INVITEs on encrypted calls
+// keep our own hold (sendonly or inactive).
 //
 // Codecs (Account.Codecs, in order of preference, case-insensitive):
 // PCMU, PCMA, opus and G722.

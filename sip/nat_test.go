@@ -241,6 +241,48 @@ func TestSTUNAddressInSDP(t *testing.T) {
 	}
 }
 
+// TestSTUNAddressKeptOnHold: the hold and resume re-INVITEs advertise the
+// STUN-mapped address too (diago's own re-INVITE would put the local
+// address there, and behind a NAT the far end would send into nowhere).
+func TestSTUNAddressKeptOnHold(t *testing.T) {
+	stun := stunResponder(t, net.IPv4(127, 0, 0, 2))
+	e, s := startEngine(t, Account{User: "go1", Domain: "127.0.0.1", STUNServer: stun}, "x")
+	uas := sipp.Start(t, uasHold, "-m", "1")
+	id := domain.NewCallID()
+	if err := e.Dial(id, "sip:x@"+uas.Addr); err != nil {
+		t.Fatal(err)
+	}
+	s.wait(t, "answer", 10*time.Second, isAnswered(id))
+	for _, on := range []bool{true, false} {
+		if err := e.Hold(id, on); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.Hangup(id); err != nil {
+		t.Fatal(err)
+	}
+	if err := uas.Wait(15 * time.Second); err != nil {
+		t.Fatalf("%v\n%s", err, uas.Log())
+	}
+	s.none(t, "hold failure", func(in domain.Input) bool { _, ok := in.(domain.HoldFailed); return ok })
+	invites := 0
+	for _, m := range strings.Split(uas.Messages(), "-----------------------------------------------") {
+		if !strings.Contains(m, "message received") || !strings.Contains(m, " INVITE\r\n") && !strings.Contains(m, " INVITE\n") {
+			continue
+		}
+		if !strings.Contains(m, "INVITE sip:") {
+			continue
+		}
+		invites++
+		if !strings.Contains(m, "c=IN IP4 127.0.0.2") {
+			t.Errorf("an INVITE without the stun address:\n%s", m)
+		}
+	}
+	if invites != 3 {
+		t.Errorf("%d INVITEs seen, want 3 (call, hold, resume):\n%s", invites, uas.Messages())
+	}
+}
+
 // TestSTUNResponseParsing: garbage, truncated and foreign answers are
 // refused with an error, never a wrong address.
 func TestSTUNResponseParsing(t *testing.T) {
