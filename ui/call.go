@@ -36,6 +36,9 @@ type callScreen struct {
 	announce   *widget.Select
 	hangup     *widget.Button
 	doNotLog   *widget.Check
+	notes      *widget.Entry // shown with Settings.AutoSaveNotes
+	notesKey   string        // the interaction the notes box shows
+	notesSent  string        // the notes last sent to the core
 	keypad     *fyne.Container
 	dtmf       *widget.Label
 	consultBox *fyne.Container
@@ -97,6 +100,19 @@ func newCallScreen(d *Desk) *callScreen {
 		}
 		d.report(d.core.SetDoNotLog(s.cur.Key, on))
 	})
+	s.notes = widget.NewMultiLineEntry()
+	s.notes.SetPlaceHolder(d.T("Notes"))
+	s.notes.Wrapping = fyne.TextWrapWord
+	s.notes.SetMinRowsVisible(3)
+	s.notes.OnChanged = func(text string) {
+		if s.updating || s.cur == nil || s.notesKey == "" {
+			return
+		}
+		s.notesSent = text
+		d.report(d.core.SetNotes(s.notesKey, text))
+		d.noteTyped(s.notesKey, s.cur.Title, text)
+	}
+	s.notes.Hide()
 	s.dtmf = widget.NewLabel("")
 	s.keypad = container.NewVBox(s.dtmf, dialPad(s.sendDigit))
 	s.keypad.Hide()
@@ -129,7 +145,7 @@ func newCallScreen(d *Desk) *callScreen {
 	grid := container.NewGridWithColumns(4, s.hold, s.mute, s.keypadBtn, s.transfer, s.addParty, s.record, s.bookmark, s.announce)
 	s.content = container.NewPadded(container.NewVBox(
 		s.title, s.number, s.keyed, container.NewHBox(s.state, s.flags), container.NewHBox(rec, s.quality),
-		grid, s.keypad, s.consultBox, s.confBox, s.doNotLog, s.hangup))
+		grid, s.keypad, s.consultBox, s.confBox, s.notes, s.doNotLog, s.hangup))
 	return s
 }
 
@@ -313,4 +329,25 @@ func (s *callScreen) render(v *viewmodel.View) {
 		s.parties.Refresh()
 	}
 	showIf(s.confBox, c.Conference)
+	s.renderNotes(c)
+}
+
+// renderNotes shows the notes box (Settings.AutoSaveNotes) with the
+// notes the core holds for the call's interaction.
+func (s *callScreen) renderNotes(c *viewmodel.Call) {
+	showIf(s.notes, s.d.set.AutoSaveNotes)
+	text := ""
+	if ix := s.d.vm.Mirror.Interaction(c.Key); ix != nil {
+		text = ix.Notes
+	}
+	// Only this box writes a call's notes while it is on the call screen,
+	// so the core's text is taken only when another call is shown: taken
+	// on every notification, an echo of an earlier key would undo what
+	// the agent typed since.
+	if c.Key != s.notesKey {
+		s.notesKey, s.notesSent = c.Key, text
+		if s.notes.Text != text {
+			setEntryText(s.notes, text)
+		}
+	}
 }

@@ -41,6 +41,7 @@ type Desk struct {
 	stats     Stats
 	shell     Shell
 	book      ContactBook
+	drafts    *draftKeeper
 	openURL   func(string) error
 	announce  []string
 	demo      *Demo
@@ -126,6 +127,16 @@ func WithSettings(s SettingsStore) Option { return func(d *Desk) { d.settings = 
 
 // WithAutostart offers "Start at login" in the settings over a.
 func WithAutostart(a Autostart) Option { return func(d *Desk) { d.autostart = a } }
+
+// WithNoteDrafts keeps the notes of calls in progress in n while the
+// agent types them (Settings.AutoSaveNotes), so a crash loses none.
+func WithNoteDrafts(n NoteDrafts) Option {
+	return func(d *Desk) {
+		if n != nil {
+			d.drafts = &draftKeeper{src: n, delay: draftDelay, pending: map[string]NoteDraft{}, saved: map[string]bool{}}
+		}
+	}
+}
 
 // WithDiagnostics sets the diagnostics exporter.
 func WithDiagnostics(x Diagnostics) Option { return func(d *Desk) { d.diag = x } }
@@ -391,6 +402,13 @@ func (d *Desk) apply(n agent.Notify) {
 	if !wasSignedIn && d.vm.SignedIn() {
 		d.idle.reload()
 		d.loadSettings() // the signed-in agent's own settings
+		d.offerDrafts()
+	}
+	if d.drafts != nil {
+		if !d.vm.SignedIn() {
+			d.drafts.offered = false
+		}
+		d.sweepDrafts()
 	}
 	d.render()
 }

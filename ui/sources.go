@@ -219,6 +219,29 @@ type SettingsStore interface {
 	SaveSettings(s Settings) error
 }
 
+// NoteDraft is the notes of a call not yet logged, kept on this PC while
+// the agent types them (Settings.AutoSaveNotes).
+type NoteDraft struct {
+	Key   string    // the interaction (call key)
+	Who   string    // the customer, as the call screen shows them
+	Notes string    // the text as last typed
+	At    time.Time // when it was last changed
+}
+
+// NoteDrafts keeps the signed-in agent's note drafts in their profile
+// (cmd over the store's profile), so that notes typed on the call or
+// wrap-up screen survive a crash or a restart of the app: the desk saves
+// a call's draft a moment after the agent stops typing (AutoSaveNotes on),
+// drops it when the call has left the core (logged, or "do not log"), and
+// after the next sign-in offers back the drafts of calls that never
+// reached the call log. Its methods may block (disk); the desk calls them
+// off the UI goroutine.
+type NoteDrafts interface {
+	SaveDraft(d NoteDraft) error
+	DropDraft(key string) error
+	Drafts() ([]NoteDraft, error)
+}
+
 // Autostart is the operating system's start-at-login entry for this
 // user (cmd over desktop.Autostart: an XDG autostart file, a LaunchAgent,
 // the Run registry key). It is per OS user, not per agent: the desk reads

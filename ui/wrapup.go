@@ -30,6 +30,7 @@ type wrapScreen struct {
 
 	key      string
 	sent     string // the notes last sent to the core
+	who      string // the customer (the note draft's label)
 	updating bool
 }
 
@@ -67,6 +68,7 @@ func newWrapScreen(d *Desk) *wrapScreen {
 		}
 		s.sent = text
 		d.report(d.core.SetNotes(s.key, text))
+		d.noteTyped(s.key, s.who, text)
 	}
 	s.quick = container.NewHBox()
 	s.doNotLog = widget.NewCheck(d.T("Do not log this call"), func(on bool) {
@@ -126,6 +128,7 @@ func (s *wrapScreen) render(v *viewmodel.View) {
 		s.sent = w.Notes
 		setEntryText(s.notes, w.Notes)
 	}
+	s.who = w.Title
 	setText(s.title, s.d.T("Wrap-up: %s", w.Title))
 	label := s.d.T("Outcome")
 	if w.Required {

@@ -46,6 +46,8 @@ type sources struct {
 
 	mu      sync.Mutex
 	signing string // the agent whose sign-in is in progress
+
+	recordMu sync.Mutex // serialises read-modify-writes of the settings record (settings and note drafts)
 }
 
 var (
@@ -196,7 +198,16 @@ func (s *sources) SaveSettings(set ui.Settings) error {
 	if err != nil {
 		return err
 	}
-	if err := p.PutSettings(set); err != nil {
+	// The record also holds the note drafts: they are kept.
+	s.recordMu.Lock()
+	r := storedSettings{Settings: ui.DefaultSettings()}
+	if _, rerr := p.GetSettings(&r); rerr != nil {
+		r = storedSettings{} // unreadable: the settings saved now replace it
+	}
+	r.Settings = set
+	err = p.PutSettings(r)
+	s.recordMu.Unlock()
+	if err != nil {
 		return err
 	}
 	s.live.saved(set)

@@ -32,6 +32,9 @@ func runWindow(ctx context.Context, sp *softapp.App, src *sources, r *relays, o 
 	a := app.NewWithID(appID)
 	a.SetIcon(ui.AppIcon()) // PNG: GLFW cannot use an SVG window icon
 	w := a.NewWindow("Softphone")
+	if err := displayErr(); err != nil {
+		return err // before any window or tray call would panic
+	}
 	w.SetIcon(ui.AppIcon())
 	if o.onTop {
 		if dw, ok := w.(desktop.Window); ok {
@@ -49,6 +52,7 @@ func runWindow(ctx context.Context, sp *softapp.App, src *sources, r *relays, o 
 		ui.WithAccounts(src),
 		ui.WithLibrary(src),
 		ui.WithSettings(src),
+		ui.WithNoteDrafts(src),
 		ui.WithStats(sp.SIP),
 		ui.WithAudio(newAudioSource(sp)),
 		ui.WithFinder(finderOf(sp, src)),
