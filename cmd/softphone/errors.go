@@ -24,6 +24,9 @@ var (
 	// errAutostartLocked refuses to change start at login that IT set
 	// and locked (policy.autostart).
 	errAutostartLocked = errors.New("start at login is set by your IT department")
+	// errNoDisplay stops the window when the display cannot be opened
+	// (no X11 or Wayland session, a wrong DISPLAY).
+	errNoDisplay = errors.New("cannot open the display")
 )
 
 // errBadToken refuses a control API token read from standard input that
