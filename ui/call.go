@@ -70,18 +70,24 @@ func newCallScreen(d *Desk) *callScreen {
 	s.recText = widget.NewLabel("")
 	s.quality = widget.NewLabel("")
 
-	s.hold = widget.NewButtonWithIcon(d.T("Hold"), theme.MediaPauseIcon(), s.toggleHold)
-	s.mute = widget.NewButtonWithIcon(d.T("Mute"), theme.VolumeMuteIcon(), func() { d.report(d.core.Mute(!d.view.Header.Muted)) })
-	s.keypadBtn = widget.NewButtonWithIcon(d.T("Keypad"), theme.GridIcon(), func() { showIf(s.keypad, !s.keypad.Visible()) })
-	s.transfer = widget.NewButtonWithIcon(d.T("Transfer"), theme.MailForwardIcon(), s.askTransfer)
-	s.addParty = widget.NewButtonWithIcon(d.T("Add party"), theme.ContentAddIcon(), s.askAddParty)
-	s.record = widget.NewButtonWithIcon(d.T("Record"), theme.MediaRecordIcon(), s.toggleRecord)
-	s.bookmark = widget.NewButtonWithIcon(d.T("Bookmark"), theme.DocumentCreateIcon(), func() {
+	s.hold = d.newTipButton(d.T("Hold"), theme.MediaPauseIcon(), s.toggleHold,
+		func() string { return d.T("Hold or resume the call (%s)", shortcutText(ShortcutHold)) })
+	s.mute = d.newTipButton(d.T("Mute"), theme.VolumeMuteIcon(), func() { d.report(d.core.Mute(!d.view.Header.Muted)) },
+		func() string { return d.T("Mute or unmute your microphone (%s)", shortcutText(ShortcutMute)) })
+	s.keypadBtn = d.newTipButton(d.T("Keypad"), theme.GridIcon(), func() { showIf(s.keypad, !s.keypad.Visible()) },
+		func() string { return d.T("Send digits to the call (menus, account numbers)") })
+	s.transfer = d.newTipButton(d.T("Transfer"), theme.MailForwardIcon(), s.askTransfer,
+		func() string { return d.T("Hand the caller to someone else, at once or after talking to them") })
+	s.addParty = d.newTipButton(d.T("Add party"), theme.ContentAddIcon(), s.askAddParty,
+		func() string { return d.T("Call someone and bring them into a conference") })
+	s.record = d.newTipButton(d.T("Record"), theme.MediaRecordIcon(), s.toggleRecord,
+		func() string { return d.T("Start, pause or resume the recording of the call") })
+	s.bookmark = d.newTipButton(d.T("Bookmark"), theme.DocumentCreateIcon(), func() {
 		if s.cur != nil {
 			d.report(d.core.AddBookmark(s.cur.Key, ""))
 			d.toast(domain.NoticeInfo, d.T("Bookmark added at %s", s.cur.Duration))
 		}
-	})
+	}, func() string { return d.T("Mark this moment of the recording") })
 	s.announce = widget.NewSelect(d.announce, func(name string) {
 		if s.updating || s.cur == nil || name == "" {
 			return
@@ -92,7 +98,8 @@ func newCallScreen(d *Desk) *callScreen {
 		s.updating = false
 	})
 	s.announce.PlaceHolder = d.T("Play announcement")
-	s.hangup = widget.NewButtonWithIcon(d.T("Hang up"), theme.CancelIcon(), s.doHangup)
+	s.hangup = d.newTipButton(d.T("Hang up"), theme.CancelIcon(), s.doHangup,
+		func() string { return d.T("End the call (%s)", shortcutText(ShortcutHangup)) })
 	s.hangup.Importance = widget.DangerImportance
 	s.doNotLog = widget.NewCheck(d.T("Do not log this call"), func(on bool) {
 		if s.updating || s.cur == nil {
@@ -142,10 +149,11 @@ func newCallScreen(d *Desk) *callScreen {
 		widget.NewLabelWithStyle(d.T("Participants"), fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), s.parties)
 
 	rec := container.NewHBox(sized(s.recLight, 12), s.recText)
-	grid := container.NewGridWithColumns(4, s.hold, s.mute, s.keypadBtn, s.transfer, s.addParty, s.record, s.bookmark, s.announce)
+	grid := container.NewGridWithColumns(4, d.withTip(s.hold), d.withTip(s.mute), d.withTip(s.keypadBtn), d.withTip(s.transfer),
+		d.withTip(s.addParty), d.withTip(s.record), d.withTip(s.bookmark), s.announce)
 	s.content = container.NewPadded(container.NewVBox(
 		s.title, s.number, s.keyed, container.NewHBox(s.state, s.flags), container.NewHBox(rec, s.quality),
-		grid, s.keypad, s.consultBox, s.confBox, s.notes, s.doNotLog, s.hangup))
+		grid, s.keypad, s.consultBox, s.confBox, s.notes, s.doNotLog, d.withTip(s.hangup)))
 	return s
 }
 

@@ -42,6 +42,8 @@ type Desk struct {
 	shell     Shell
 	book      ContactBook
 	drafts    *draftKeeper
+	tips      map[*widget.Button]*tipButton // buttons with a tooltip (tooltip.go)
+	tipShown  *widget.PopUp                 // the tooltip shown last
 	openURL   func(string) error
 	announce  []string
 	demo      *Demo

@@ -49,7 +49,8 @@ func newIncomingScreen(d *Desk) *incomingScreen {
 			d.report(d.core.CreateContact(s.cur.Key))
 		}
 	})
-	s.answer = widget.NewButtonWithIcon(d.T("Answer"), theme.MediaPlayIcon(), s.doAnswer)
+	s.answer = d.newTipButton(d.T("Answer"), theme.MediaPlayIcon(), s.doAnswer,
+		func() string { return d.T("Answer the call (%s)", shortcutText(ShortcutAnswer)) })
 	s.answer.Importance = widget.SuccessImportance
 	s.reject = widget.NewButtonWithIcon(d.T("Reject"), theme.CancelIcon(), func() {
 		if s.cur != nil {
@@ -57,14 +58,15 @@ func newIncomingScreen(d *Desk) *incomingScreen {
 		}
 	})
 	s.reject.Importance = widget.DangerImportance
-	s.redirect = widget.NewButtonWithIcon(d.T("Redirect"), theme.MailForwardIcon(), s.askRedirect)
+	s.redirect = d.newTipButton(d.T("Redirect"), theme.MailForwardIcon(), s.askRedirect,
+		func() string { return d.T("Send the call to another number without answering it") })
 	s.doNotLog = widget.NewCheck(d.T("Do not log this call"), func(on bool) {
 		if s.updating || s.cur == nil {
 			return
 		}
 		d.report(d.core.SetDoNotLog(s.cur.Key, on))
 	})
-	buttons := container.NewGridWithColumns(3, s.answer, s.reject, s.redirect)
+	buttons := container.NewGridWithColumns(3, d.withTip(s.answer), s.reject, d.withTip(s.redirect))
 	s.content = container.NewPadded(container.NewVBox(
 		s.title, s.name, s.number, s.via, s.match, s.chooser, s.newRec, buttons, s.doNotLog))
 	return s

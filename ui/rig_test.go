@@ -220,6 +220,9 @@ func (r *rig) tap(b fyne.Tappable) {
 	if w, ok := b.(*widget.Button); ok && r.wrappers[w] != nil {
 		b = r.wrappers[w]
 	}
+	if w, ok := b.(*widget.Button); ok && r.d.tips[w] != nil {
+		b = r.d.tips[w]
+	}
 	test.Tap(b)
 	r.settle()
 }
@@ -270,6 +273,9 @@ func visible(c fyne.Canvas, o fyne.CanvasObject) bool {
 		if p == o {
 			return true
 		}
+		if tb, ok := p.(*tipButton); ok && fyne.CanvasObject(&tb.Button) == o {
+			return true // the screen keeps the button, the window shows it with its tooltip
+		}
 		for _, ch := range children(p) {
 			if walk(ch) {
 				return true
@@ -312,6 +318,8 @@ func (r *rig) findButton(label string) *widget.Button {
 		switch x := o.(type) {
 		case *widget.Button:
 			b = x
+		case *tipButton:
+			b = &x.Button
 		case *starButton:
 			b = x.Button
 			if strings.HasPrefix(b.Text, label) {
