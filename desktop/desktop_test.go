@@ -314,3 +314,66 @@ func TestShowRaisesTheWindow(t *testing.T) {
 		}
 	}
 }
+
+// TestSilentInstanceIsNotTakenOver: a first instance that takes the
+// connection and never answers (hung) is not "not running": Send says it
+// is not answering (so a second launch does not start a second app), and
+// Listen does not take its socket over. Only a stale socket (nobody
+// listening) is "not running".
+func TestSilentInstanceIsNotTakenOver(t *testing.T) {
+	path := filepath.Join(shortTemp(t), "instance.sock")
+	ln, err := net.Listen("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var conns []net.Conn
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c) // read nothing, answer nothing
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		wg.Wait()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+	})
+
+	_, err = Send(path, Request{Verb: VerbShow}, 500*time.Millisecond)
+	if !errors.Is(err, ErrNotAnswering) || errors.Is(err, ErrNotRunning) {
+		t.Fatalf("send to a silent instance: %v, want ErrNotAnswering", err)
+	}
+	if in, err := Listen(path, func(Request) Response { return Response{OK: true} }, quiet()); !errors.Is(err, ErrAlreadyRunning) {
+		if in != nil {
+			in.Close()
+		}
+		t.Fatalf("listen beside a silent instance: %v, want ErrAlreadyRunning", err)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("the silent instance's socket was removed: %v", err)
+	}
+
+	// Once it is gone for good (its socket file left behind, nobody
+	// listening), it provably does not run.
+	ln.(*net.UnixListener).SetUnlinkOnClose(false)
+	ln.Close()
+	if _, err := Send(path, Request{Verb: VerbShow}, time.Second); !errors.Is(err, ErrNotRunning) {
+		t.Fatalf("send over a stale socket: %v, want ErrNotRunning", err)
+	}
+	if _, err := Send(filepath.Join(filepath.Dir(path), "none.sock"), Request{Verb: VerbShow}, time.Second); !errors.Is(err, ErrNotRunning) {
+		t.Fatalf("send with no socket: %v, want ErrNotRunning", err)
+	}
+}

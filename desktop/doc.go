@@ -4,6 +4,10 @@
 //     socket (Listen); a second launch hands its arguments to it (Send) and
 //     exits; a plain second launch (VerbShow) raises the running window
 //     (Instance.OnShow), or, with no window (-headless), gets its status.
+//     Only an instance provably gone (no socket, or nobody listening on
+//     it) is "not running"; one that takes the connection but does not
+//     answer is ErrNotAnswering, and no launch starts beside it or takes
+//     its socket over.
 //     The socket is a Unix domain socket on every OS (Windows 10 1803 and
 //     later support AF_UNIX), in a 0700 per-user directory
 //     ($XDG_RUNTIME_DIR/softphone on Linux, the user cache directory

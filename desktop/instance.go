@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"os"
@@ -64,8 +65,11 @@ func (in *Instance) OnShow(fn func()) {
 }
 
 // Listen makes this process the running instance. When another live
-// instance answers on path it returns ErrAlreadyRunning; a stale socket
-// left by a killed instance is replaced.
+// instance takes connections on path it returns ErrAlreadyRunning; a
+// stale socket left by a killed instance (nobody listening: the
+// connection is refused) is replaced. Any other failure to connect (a
+// timeout: an instance that is alive but stuck) is ErrNotAnswering, and
+// the socket is left alone.
 func Listen(path string, h Handler, log *slog.Logger) (*Instance, error) {
 	if log == nil {
 		log = slog.Default()
@@ -73,9 +77,13 @@ func Listen(path string, h Handler, log *slog.Logger) (*Instance, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("socket directory: %w", err)
 	}
-	if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
+	c, err := net.DialTimeout("unix", path, time.Second)
+	switch {
+	case err == nil:
 		_ = c.Close()
 		return nil, ErrAlreadyRunning
+	case !gone(path, err):
+		return nil, fmt.Errorf("%w: %w", ErrNotAnswering, err)
 	}
 	_ = os.Remove(path) // stale
 	ln, err := net.Listen("unix", path)
@@ -145,21 +153,36 @@ func (in *Instance) Close() error {
 	return err
 }
 
-// Send hands req to the running instance and returns its answer, or
-// ErrNotRunning.
+// Send hands req to the running instance and returns its answer. It
+// returns ErrNotRunning only when no instance provably runs (no socket,
+// or nobody listening on it: a stale socket), and an error wrapping
+// ErrNotAnswering when one seems to run but no answer came within
+// timeout (or the connection broke before it).
 func Send(path string, req Request, timeout time.Duration) (Response, error) {
 	c, err := net.DialTimeout("unix", path, timeout)
 	if err != nil {
-		return Response{}, ErrNotRunning
+		if gone(path, err) {
+			return Response{}, ErrNotRunning
+		}
+		return Response{}, fmt.Errorf("%w: %w", ErrNotAnswering, err)
 	}
 	defer c.Close()
 	_ = c.SetDeadline(time.Now().Add(timeout))
 	if err := json.NewEncoder(c).Encode(req); err != nil {
-		return Response{}, fmt.Errorf("send to running instance: %w", err)
+		return Response{}, fmt.Errorf("%w: send: %w", ErrNotAnswering, err)
 	}
 	var res Response
 	if err := json.NewDecoder(io.LimitReader(c, maxMessage)).Decode(&res); err != nil {
-		return Response{}, fmt.Errorf("answer from running instance: %w", err)
+		return Response{}, fmt.Errorf("%w: answer: %w", ErrNotAnswering, err)
 	}
 	return res, nil
+}
+
+// gone reports whether a failed connection to path proves that no
+// instance runs: there is no socket file, or nobody listens on it.
+func gone(path string, err error) bool {
+	if _, serr := os.Stat(path); errors.Is(serr, fs.ErrNotExist) {
+		return true
+	}
+	return refused(err)
 }

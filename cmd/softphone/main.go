@@ -159,9 +159,16 @@ func run(args []string, stdin io.Reader, stdout io.Writer) error {
 	} else if !o.setPassword && !o.setSecret {
 		// A plain second launch: the running instance stays the one and
 		// raises its window (a -headless one answers with its status).
-		if res, err := desktop.Send(sock, desktop.Request{Verb: desktop.VerbShow}, sendTimeout); err == nil {
+		res, err := desktop.Send(sock, desktop.Request{Verb: desktop.VerbShow}, sendTimeout)
+		switch {
+		case err == nil:
 			fmt.Fprintln(stdout, "softphone is already running:", res.Message)
 			return nil
+		case !errors.Is(err, desktop.ErrNotRunning):
+			// Not provably gone (it took the connection, or did not
+			// refuse it): a second app would fight it for the phone
+			// account and the store.
+			return fmt.Errorf("%w; close it (or end its process) and start softphone again", err)
 		}
 	}
 
