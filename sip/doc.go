@@ -92,7 +92,10 @@
 // RTP/SAVP, and when a phone without SRTP refuses it with 488, 606 or 415
 // we call again at once offering plain RTP/AVP, a new dialog behind the
 // same call; a best-effort RTP/AVP offer with crypto lines is refused by
-// phones that require SRTP) or Required
+// phones that require SRTP; a best-effort offer, RTP/AVP with crypto
+// lines, is answered encrypted but as RTP/SAVP, diago's package-wide
+// choice: baresip's "srtp" mode takes it, a strict RFC 3264 offerer may
+// not) or Required
 // (an unencrypted offer gets 488, an unencrypted answer is hung up and
 // reported as CallFailed). diago drops the SRTP contexts on any
 // re-INVITE (MediaSession.Fork), so on an encrypted call our hold/resume
