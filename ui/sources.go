@@ -121,8 +121,10 @@ type Library interface {
 // says where it was found. Search honours ctx (the desk cancels it when
 // the query changes). It may return what it found together with an error
 // saying which part could not answer (the CRM is down or needs its
-// sign-in): the desk shows both. A contact without a Number (a CRM search
-// by name) offers its record, not a call.
+// sign-in): the desk shows both. A CRM record found by name comes with the
+// numbers the finder knows for it (one Contact per number: the numbers of
+// the agent's calls matched to it), offering both the call and the record;
+// a contact without a Number offers its record, not a call.
 type Finder interface {
 	Search(ctx context.Context, query string, limit int) ([]Contact, error)
 }

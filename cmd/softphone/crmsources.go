@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -192,17 +193,34 @@ func (f finder) Search(ctx context.Context, query string, limit int) ([]ui.Conta
 		return out[:min(len(out), limit)], err
 	}
 	var crmErr error
+	var found []app.CRMContact
 	live := false
 	if remote != nil {
 		select {
 		case a := <-remote:
-			crmErr = a.err
+			crmErr, found = a.err, a.found
 			live = a.err == nil
-			for _, c := range a.found {
-				add(ui.Contact{Name: c.Record.Name, Number: c.Number, Source: "CRM", URL: c.Record.URL})
-			}
 		case <-ctx.Done():
 			return nil, ctx.Err()
+		}
+	}
+	n := f.history
+	if n <= 0 {
+		n = historySearched
+	}
+	calls, histErr := p.History(store.ViewAll, n)
+	// A CRM search by name answers records without their numbers: the
+	// numbers the agent has called or been called from for a record (its
+	// calls' matched or chosen record) make it dialable.
+	numbers := recordNumbers(calls)
+	for _, c := range found {
+		known := numbers[c.Record.ID]
+		if c.Number != "" || c.Record.ID == "" || len(known) == 0 {
+			add(ui.Contact{Name: c.Record.Name, Number: c.Number, Source: "CRM", URL: c.Record.URL})
+			continue
+		}
+		for _, num := range known {
+			add(ui.Contact{Name: c.Record.Name, Number: num, Source: "CRM", URL: c.Record.URL})
 		}
 	}
 	if !live && looksLikeNumber(q) {
@@ -219,13 +237,8 @@ func (f finder) Search(ctx context.Context, query string, limit int) ([]ui.Conta
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	n := f.history
-	if n <= 0 {
-		n = historySearched
-	}
-	calls, err := p.History(store.ViewAll, n)
-	if err != nil {
-		return out[:min(len(out), limit)], err
+	if histErr != nil {
+		return out[:min(len(out), limit)], histErr
 	}
 	digits := onlyDigits(q)
 	for _, c := range calls {
@@ -244,6 +257,28 @@ func (f finder) Search(ctx context.Context, query string, limit int) ([]ui.Conta
 		return out, fmt.Errorf("the CRM did not answer: %w", crmErr)
 	}
 	return out, nil
+}
+
+// recordNumbers maps CRM record IDs to the numbers of the calls matched
+// to them (the chosen record, else every match), most recent first.
+func recordNumbers(calls []store.Call) map[string][]string {
+	out := map[string][]string{}
+	note := func(id, number string) {
+		if id != "" && number != "" && !slices.Contains(out[id], number) {
+			out[id] = append(out[id], number)
+		}
+	}
+	for _, c := range calls {
+		l := c.Log
+		if l.RecordID != "" {
+			note(l.RecordID, l.Remote.Number)
+			continue
+		}
+		for _, m := range l.Matches {
+			note(m.ID, l.Remote.Number)
+		}
+	}
+	return out
 }
 
 func looksLikeNumber(s string) bool {

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/callcentre/softphone/agent/domain"
+	"github.com/callcentre/softphone/app"
+	"github.com/callcentre/softphone/ui"
+)
+
+// fakeCRMSearch answers a CRM search by name with records (no numbers,
+// as the connectors' name searches answer).
+type fakeCRMSearch struct{ recs []domain.CRMRecord }
+
+func (f fakeCRMSearch) SearchCRM(context.Context, string, int) ([]app.CRMContact, error) {
+	out := make([]app.CRMContact, len(f.recs))
+	for i, r := range f.recs {
+		out[i] = app.CRMContact{Record: r}
+	}
+	return out, nil
+}
+
+// TestFinderNameResultsCarryNumbers: a CRM record found by name carries
+// the numbers of the agent's calls matched to it (so the desk offers to
+// dial it beside opening the record); a record never called keeps only
+// its record.
+func TestFinderNameResultsCarryNumbers(t *testing.T) {
+	db, dir := openStore(t)
+	core := &fakeCore{}
+	core.set("a1")
+	src, err := newSources(db, core, nil, domain.DefaultConfig(), dir, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := db.NewCallLogger()
+	sink := make(savedSink, 10)
+	cl.Attach(sink)
+	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	ada := domain.CRMRecord{ID: "003A", Type: "Contact", Name: "Ada Lovelace", URL: "https://crm.example/003A"}
+	bob := domain.CRMRecord{ID: "003B", Type: "Contact", Name: "Ada Byron", URL: "https://crm.example/003B"}
+	never := domain.CRMRecord{ID: "003C", Type: "Contact", Name: "Ada Never", URL: "https://crm.example/003C"}
+	for i, l := range []domain.CallLog{
+		// Ada was the chosen record of a call from her mobile ...
+		{Key: "k1", AgentID: "a1", Remote: domain.Party{Number: "+447700900001"}, Matches: []domain.CRMRecord{ada, bob}, RecordID: ada.ID},
+		// ... and the only match of a call from her office.
+		{Key: "k2", AgentID: "a1", Remote: domain.Party{Number: "+442079460018"}, Matches: []domain.CRMRecord{ada}},
+	} {
+		l.StartedAt, l.EndedAt = at.Add(time.Duration(i)*time.Minute), at.Add(time.Duration(i)*time.Minute+time.Second)
+		if err := cl.SaveCallLog(l); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case in := <-sink:
+			if _, ok := in.(domain.CallLogSaved); !ok {
+				t.Fatalf("saving a log: %#v", in)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("the call log was not saved")
+		}
+	}
+	f := finder{crm: fakeCRMSearch{recs: []domain.CRMRecord{ada, bob, never}}, profile: src}
+	got, err := f.Search(context.Background(), "ada", 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []ui.Contact{
+		{Name: "Ada Lovelace", Number: "+442079460018", Source: "CRM", URL: ada.URL},
+		{Name: "Ada Lovelace", Number: "+447700900001", Source: "CRM", URL: ada.URL},
+		{Name: "Ada Never", Source: "CRM", URL: never.URL},
+	}
+	// Ada Byron was matched only to a call where Ada Lovelace was chosen:
+	// that number is not hers.
+	wantBob := ui.Contact{Name: "Ada Byron", Source: "CRM", URL: bob.URL}
+	if len(got) != 4 || got[0] != want[0] || got[1] != want[1] || got[2] != wantBob || got[3] != want[2] {
+		t.Fatalf("found %+v", got)
+	}
+}
