@@ -118,18 +118,32 @@ func TestOutboundCallAudioBothWays(t *testing.T) {
 	if _, err := alice.WaitEvent("CALL_CLOSED", 10*time.Second); err != nil {
 		t.Fatal(err)
 	}
-	_, recv := alice.Recordings()
+	peerHeard(t, alice, 1000)
+	s.none(t, "CallEnded after a local hangup", isEnded(id))
+}
+
+// peerHeard finds a hz tone (ours) in baresip's latest recording of what
+// it received, a call it is still in or has just closed, and returns the
+// recording.
+func peerHeard(t *testing.T, peer *baresip.Phone, hz int) (pcm []int16, rate int) {
+	t.Helper()
+	_, recv := peer.Recordings()
 	if len(recv) == 0 {
-		t.Fatal("baresip recorded nothing")
+		t.Fatalf("baresip recorded nothing\nlog:\n%s", peer.Log())
 	}
 	in, rate, err := baresip.ReadWAV(recv[len(recv)-1])
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sh := baresip.ToneShare(in, rate, 1000); sh < 0.6 {
-		t.Errorf("1000 Hz share in baresip's recording = %.2f (%d samples)", sh, len(in))
+	if rate < 2*hz {
+		t.Fatalf("baresip recorded at %d Hz: too low for a %d Hz tone", rate, hz)
 	}
-	s.none(t, "CallEnded after a local hangup", isEnded(id))
+	sh := baresip.ToneShare(in, rate, hz)
+	t.Logf("%d Hz share in baresip's recording (%d Hz): %.2f", hz, rate, sh)
+	if sh < 0.6 {
+		t.Errorf("%d Hz share in baresip's recording = %.2f (%d samples at %d Hz)", hz, sh, len(in), rate)
+	}
+	return in, rate
 }
 
 // TestInboundCallAnswerAndRemoteHangup: baresip calls go1 through

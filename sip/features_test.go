@@ -39,6 +39,12 @@ Content-Length: [len]
 `
 }
 
+// okInDialog answers an in-dialog INVITE (its To has our tag already)
+// with our SDP.
+func okInDialog(direction string) string {
+	return strings.Replace(okWithSDP(direction), "[last_To:];tag=[pid]lab[call_number]", "[last_To:]", 1)
+}
+
 // uasHold answers, then takes a hold and a resume re-INVITE, then a BYE.
 var uasHold = `<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="hold">

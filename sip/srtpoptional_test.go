@@ -106,17 +106,7 @@ func tlsCallHoldResume(t *testing.T, e *Engine, s *sink, peer *baresip.Phone, us
 	hears("connected")
 	// The phone's recording while the call is up (baresip starts
 	// new files on a re-INVITE, so before the hold).
-	_, recv := peer.Recordings()
-	if len(recv) == 0 {
-		t.Fatal("the phone recorded nothing")
-	}
-	in, rate, err := baresip.ReadWAV(recv[len(recv)-1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	if sh := baresip.ToneShare(in, rate, 1000); sh < 0.6 {
-		t.Errorf("1000 Hz share in the phone's recording = %.2f (%d samples)", sh, len(in))
-	}
+	peerHeard(t, peer, 1000)
 	for _, on := range []bool{true, false} {
 		if err := e.Hold(id, on); err != nil {
 			t.Fatal(err)
