@@ -225,9 +225,11 @@ func (s *Server) ping() error {
 func (s *Server) Log() string { return s.log.String() }
 
 // Contacts returns the registered contacts of user as kamcmd prints them
-// (empty when the user is not registered).
+// (empty when the user is not registered). The user goes to kamcmd with
+// its "s:" prefix: kamcmd sends a bare numeric argument (1000) as a
+// number, which ul.lookup refuses.
 func (s *Server) Contacts(user string) string {
-	out, err := exec.Command("kamcmd", "-s", "unix:"+s.ctl, "ul.lookup", "location", user).CombinedOutput()
+	out, err := exec.Command("kamcmd", "-s", "unix:"+s.ctl, "ul.lookup", "location", "s:"+user).CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "Contact") {
 		return ""
 	}
