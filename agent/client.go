@@ -94,6 +94,10 @@ func (a *Agent) SetOutcome(key, outcome string) error {
 	return a.Do(domain.SetOutcome{Key: key, Outcome: outcome})
 }
 
+// Reconfigure changes the live-safe part of the signed-in agent's
+// configuration (outcomes, quick notes, screen pop, call subject).
+func (a *Agent) Reconfigure(r domain.Reconfigure) error { return a.Do(r) }
+
 // SetNotes replaces the notes of an interaction.
 func (a *Agent) SetNotes(key, notes string) error {
 	return a.Do(domain.SetNotes{Key: key, Notes: notes})

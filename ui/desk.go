@@ -19,12 +19,15 @@ import (
 
 // Desk is the main window's content and the logic behind it.
 type Desk struct {
-	core    Core
-	cfg     domain.Config // used when there is no Accounts source
-	do      func(func())  // runs a function on the UI goroutine (fyne.Do)
-	now     func() time.Time
-	log     *slog.Logger
-	ticking bool
+	core Core
+	cfg  domain.Config // used when there is no Accounts source
+	// signInCfg is the configuration the agent signed in with, before the
+	// agent's settings were folded in (Reconfigure merges them again).
+	signInCfg domain.Config
+	do        func(func()) // runs a function on the UI goroutine (fyne.Do)
+	now       func() time.Time
+	log       *slog.Logger
+	ticking   bool
 	// tickWanted is set by render while the window shows something that
 	// changes with time (read by the ticker goroutine).
 	tickWanted atomic.Bool

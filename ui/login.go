@@ -192,6 +192,7 @@ func (l *loginScreen) finish(who domain.AgentInfo, cfg domain.Config, err error)
 		return
 	}
 	l.say("")
+	l.d.signInCfg = cfg
 	st := l.d.settings
 	if st == nil {
 		l.d.report(l.d.core.Login(who, l.d.mergeSettings(cfg)))

@@ -277,17 +277,19 @@ func TestTickOnlyWhenTimeIsShown(t *testing.T) {
 	}
 }
 
-// TestSettingsSayWhenTheyApply: the settings screen says which settings
-// wait for the next sign-in, and a save that changes only live settings
-// does not claim so.
-func TestSettingsSayWhenTheyApply(t *testing.T) {
+// TestSettingsApplyDuringTheShift: outcomes, quick notes, screen pop and
+// the call subject saved during a call reach the core at once (no new
+// sign-in): the wrap-up of that call offers them and its log carries the
+// subject; the screen says so and no longer mentions a next sign-in.
+func TestSettingsApplyDuringTheShift(t *testing.T) {
 	r := newRig(t)
 	r.signIn()
+	r.answerCall("c1", domain.Party{Number: "+4930111"})
 	r.d.ShowSettings()
 	p := r.d.Settings()
 	r.settle()
-	if !strings.Contains(p.whenNote.Text, "apply from your next sign-in") {
-		t.Fatal("the settings do not say which ones wait for the next sign-in")
+	if strings.Contains(p.whenNote.Text, "sign-in") {
+		t.Fatalf("the settings still speak of a next sign-in: %q", p.whenNote.Text)
 	}
 	p.editBefore.SetChecked(true)
 	test.Tap(p.save)
@@ -295,10 +297,33 @@ func TestSettingsSayWhenTheyApply(t *testing.T) {
 	if p.message.Text != "Saved" {
 		t.Fatalf("live-only change: %q", p.message.Text)
 	}
-	p.outcomes.SetText("Resolved")
+	p.quickNotes.SetText("VIP = VIP customer.")
+	p.screenPop.SetSelected("Never")
+	p.subject.SetText("Hotline")
 	test.Tap(p.save)
 	r.settle()
-	if !strings.Contains(p.message.Text, "apply from your next sign-in") {
+	if p.message.Text != "Saved" {
 		t.Fatalf("core change: %q", p.message.Text)
+	}
+	cfg := r.d.vm.Mirror.Agent.Config
+	// Provisioned outcomes (the CRM's picklist) win over the agent's; the
+	// agent's quick notes come after the provisioned ones.
+	if !slices.Equal(cfg.Outcomes, testConfig().Outcomes) || len(cfg.QuickNotes) != 2 || cfg.QuickNotes[1].Name != "VIP" ||
+		cfg.ScreenPop != domain.ScreenPopNever || cfg.CallSubject != "Hotline" {
+		t.Fatalf("the core's configuration after the save: %+v", cfg)
+	}
+	r.d.settingsWin.Close()
+	r.tap(r.d.call.hangup)
+	r.post(domain.CallEnded{ID: "c1", Cause: domain.CauseLocalHangup})
+	r.tap(r.findButton("+ VIP"))
+	if r.d.wrap.notes.Text != "VIP customer." {
+		t.Fatalf("quick note: %q", r.d.wrap.notes.Text)
+	}
+	r.d.wrap.outcome.SetSelected("Resolved")
+	r.settle()
+	r.tap(r.d.wrap.done)
+	r.rec.WaitFor(t, "SaveLog c1", effectWait)
+	if logs := r.rec.Logs(); len(logs) != 1 || logs[0].Subject != "Hotline" || logs[0].Notes != "VIP customer." {
+		t.Fatalf("call log %+v", logs)
 	}
 }

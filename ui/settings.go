@@ -286,7 +286,7 @@ func newSettingsPanel(d *Desk) *SettingsPanel {
 	p.message = widget.NewLabel("")
 	p.message.Wrapping = fyne.TextWrapWord
 
-	whenCalls := widget.NewLabel(d.T("Screen pop, quick notes and outcomes apply from your next sign-in. The other settings apply when you save."))
+	whenCalls := widget.NewLabel(d.T("These settings apply when you save, also during a call; a call keeps the outcome and notes it already has."))
 	p.whenNote = whenCalls
 	whenCalls.Wrapping = fyne.TextWrapWord
 	whenCalls.SizeName = theme.SizeNameCaptionText
@@ -469,8 +469,8 @@ func (p *SettingsPanel) saveSettings() {
 			langChanged := s.Language != old.Language
 			p.d.set = s
 			msg := p.d.T("Saved")
-			if nextSignIn(old, s) {
-				msg = p.d.T("Saved. Outcomes, quick notes and screen pop apply from your next sign-in")
+			if coreChanged(old, s) {
+				p.d.reconfigure()
 			}
 			if langChanged {
 				msg += ". " + p.d.T("The language changes when the app restarts")
@@ -480,12 +480,27 @@ func (p *SettingsPanel) saveSettings() {
 	})
 }
 
-// nextSignIn reports whether a change reaches the phone core's
-// configuration (outcomes, quick notes, screen pop), which the core takes
-// only when an agent signs in: the core has no command to change it during
-// a shift. Everything else applies when it is saved.
-func nextSignIn(old, s Settings) bool {
-	return !slices.Equal(old.Outcomes, s.Outcomes) || !slices.Equal(old.QuickNotes, s.QuickNotes) || old.ScreenPop != s.ScreenPop
+// coreChanged reports whether a change reaches the phone core's
+// configuration (outcomes, quick notes, screen pop, call subject).
+func coreChanged(old, s Settings) bool {
+	return !slices.Equal(old.Outcomes, s.Outcomes) || !slices.Equal(old.QuickNotes, s.QuickNotes) ||
+		old.ScreenPop != s.ScreenPop || old.DefaultSubject != s.DefaultSubject
+}
+
+// reconfigure hands the core the agent's settings folded into the
+// configuration they signed in with (Core.Reconfigure): they apply at
+// once, also during a call; a call in progress keeps the outcome and
+// notes it already has. Signed out, the next sign-in takes them.
+func (d *Desk) reconfigure() {
+	if !d.vm.SignedIn() {
+		return
+	}
+	base := d.signInCfg
+	if base.MaxLines == 0 { // signed in elsewhere (control API, -agent): the desk's own
+		base = d.cfg
+	}
+	c := d.mergeSettings(base.Clone())
+	d.report(d.core.Reconfigure(domain.Reconfigure{Outcomes: c.Outcomes, QuickNotes: c.QuickNotes, ScreenPop: c.ScreenPop, CallSubject: c.CallSubject}))
 }
 
 func (p *SettingsPanel) say(s string, bad bool) {

@@ -37,6 +37,7 @@ type Core interface {
 	EndConference(key string) error
 	SetDoNotLog(key string, on bool) error
 	SetOutcome(key, outcome string) error
+	Reconfigure(r domain.Reconfigure) error
 	SetNotes(key, notes string) error
 	AddQuickNote(key, name string) error
 	ExtendWrapUp(key string) error
@@ -212,10 +213,11 @@ func DefaultSettings() Settings {
 }
 
 // SettingsStore loads and saves Settings (store.Profile.Settings and
-// PutSettings). SaveSettings also applies at once what can change during a
-// shift (audio devices and processing, verbose logs); the desk folds the
-// rest (outcomes, quick notes, screen pop) into the core's configuration
-// at the next sign-in, and the settings screen says which is which.
+// PutSettings). SaveSettings also applies at once what the adapters hold
+// (audio devices and processing, verbose logs); the desk folds the core's
+// part (outcomes, quick notes, screen pop, call subject) into the core's
+// configuration at sign-in and, when they are saved during a shift, at
+// once through Core.Reconfigure.
 type SettingsStore interface {
 	LoadSettings() (Settings, error)
 	SaveSettings(s Settings) error

@@ -107,6 +107,21 @@ type SetOutcome struct {
 	Outcome string
 }
 
+// Reconfigure changes, during a shift, the parts of the signed-in agent's
+// configuration that are safe to change live (the agent's settings
+// screen): the outcomes, the quick notes, the screen-pop policy and the
+// call subject. Every other field of Config stays as it was at sign-in.
+// Calls and interactions in progress keep what they already have (an
+// outcome chosen, notes, a screen pop already done); from then on they
+// follow the new configuration. Ignored while signed out (Login carries
+// the whole configuration).
+type Reconfigure struct {
+	Outcomes    []string
+	QuickNotes  []QuickNote
+	ScreenPop   ScreenPopPolicy // ScreenPopUnknown: unchanged
+	CallSubject string
+}
+
 // SetNotes replaces the notes of an interaction.
 type SetNotes struct {
 	Key   string
@@ -308,6 +323,7 @@ func (ConferenceTerminate) isInput() {}
 func (SetDoNotLog) isInput()         {}
 func (SetOutcome) isInput()          {}
 func (SetNotes) isInput()            {}
+func (Reconfigure) isInput()         {}
 func (AddQuickNote) isInput()        {}
 func (ExtendWrapUp) isInput()        {}
 func (CompleteWrapUp) isInput()      {}

@@ -145,6 +145,11 @@ func (d *driver) input(op, a, b byte) Input {
 				c.DefaultOutcome = "Sale"
 			}
 		})
+		if d.s.SignedIn() && a%3 == 0 {
+			// A settings change during the shift.
+			outs := [][]string{nil, {"Sale"}, {"Sale", "No sale"}}
+			return Reconfigure{Outcomes: outs[int(b)%3], QuickNotes: cfg.QuickNotes[:int(a)%2], ScreenPop: cfg.ScreenPop, CallSubject: target}
+		}
 		return Login{Agent: AgentInfo{ID: "a1"}, Config: cfg}
 	case 1:
 		return Logout{}

@@ -90,6 +90,8 @@ func (st *stepper) input(in Input) {
 		st.setDoNotLog(in)
 	case SetOutcome:
 		st.setOutcome(in)
+	case Reconfigure:
+		st.reconfigure(in)
 	case SetNotes:
 		st.setNotes(in)
 	case AddQuickNote:
@@ -906,6 +908,22 @@ func (st *stepper) setOutcome(in SetOutcome) {
 		return
 	}
 	ix.Outcome = out
+}
+
+// reconfigure applies the live-safe configuration fields (Reconfigure).
+func (st *stepper) reconfigure(in Reconfigure) {
+	s := st.s
+	if !s.SignedIn() {
+		return
+	}
+	c := s.Config.Clone()
+	c.Outcomes = slices.Clone(in.Outcomes)
+	c.QuickNotes = slices.Clone(in.QuickNotes)
+	if in.ScreenPop != ScreenPopUnknown {
+		c.ScreenPop = in.ScreenPop
+	}
+	c.CallSubject = in.CallSubject
+	s.Config = c.Normalize()
 }
 
 func (st *stepper) setNotes(in SetNotes) {

@@ -216,9 +216,9 @@ func (s *sources) SaveSettings(set ui.Settings) error {
 
 // liveSettings applies the desk's settings that need no new sign-in: the
 // audio devices and processing (the engine moves open streams without
-// dropping a call) and verbose logs. The core's configuration (outcomes,
-// quick notes, screen pop) is taken only at sign-in; the settings screen
-// says so.
+// dropping a call) and verbose logs. The core's part (outcomes, quick
+// notes, screen pop, call subject) the desk hands the core itself
+// (Core.Reconfigure).
 type liveSettings struct {
 	audio   func(ui.Settings) // audioSource.Apply; nil without audio
 	level   *slog.LevelVar    // the log level of every logger
