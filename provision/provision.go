@@ -33,6 +33,10 @@ const (
 	// SIPAuthUser is the digest authentication user when it differs from
 	// the SIP user; AgentPlaceholder works as in SIPUser.
 	SIPAuthUser Key = "sip.auth_user"
+	// SIPEchoTestNumber is the PBX's echo test (for example "*43"), which
+	// the pre-shift check calls and measures: digits, *, # and a leading +,
+	// or a SIP user or URI.
+	SIPEchoTestNumber Key = "sip.echo_test_number"
 	// CRMType is "none", "local", "salesforce", "hubspot", "dynamics",
 	// "servicenow" or "zendesk".
 	CRMType Key = "crm.type"
@@ -78,20 +82,21 @@ type spec struct {
 }
 
 var specs = map[Key]spec{
-	SIPServer:        {kindString, checkHostPort},
-	SIPTransport:     {kindString, oneOf("udp", "tcp", "tls")},
-	SIPOutboundProxy: {kindString, checkHostPort},
-	SIPUser:          {kindString, checkSIPUserTemplate},
-	SIPAuthUser:      {kindString, checkSIPUserTemplate},
-	CRMType:          {kindString, oneOf("none", "local", "salesforce", "hubspot", "dynamics", "servicenow", "zendesk")},
-	CRMInstanceURL:   {kindString, checkHTTPS},
-	CRMClientID:      {kindString, checkClientID},
-	SharedPC:         {kindBool, nil},
-	Autostart:        {kindBool, nil},
-	AllowedStatuses:  {kindList, checkStatuses},
-	WrapUpSeconds:    {kindInt, checkRange(0, 3600)},
-	OutcomeRequired:  {kindBool, nil},
-	Recording:        {kindString, oneOf("off", "manual", "auto")},
+	SIPServer:         {kindString, checkHostPort},
+	SIPTransport:      {kindString, oneOf("udp", "tcp", "tls")},
+	SIPOutboundProxy:  {kindString, checkHostPort},
+	SIPUser:           {kindString, checkSIPUserTemplate},
+	SIPAuthUser:       {kindString, checkSIPUserTemplate},
+	SIPEchoTestNumber: {kindString, checkDialString},
+	CRMType:           {kindString, oneOf("none", "local", "salesforce", "hubspot", "dynamics", "servicenow", "zendesk")},
+	CRMInstanceURL:    {kindString, checkHTTPS},
+	CRMClientID:       {kindString, checkClientID},
+	SharedPC:          {kindBool, nil},
+	Autostart:         {kindBool, nil},
+	AllowedStatuses:   {kindList, checkStatuses},
+	WrapUpSeconds:     {kindInt, checkRange(0, 3600)},
+	OutcomeRequired:   {kindBool, nil},
+	Recording:         {kindString, oneOf("off", "manual", "auto")},
 }
 
 // Keys returns every setting's name, sorted.
@@ -205,17 +210,19 @@ type Settings struct {
 	SIPOutboundProxy string
 	// SIPUser and SIPAuthUser are templates: ExpandAgent turns them into
 	// the agent's SIP user and authentication user.
-	SIPUser         string
-	SIPAuthUser     string
-	CRMType         string
-	CRMInstanceURL  string
-	CRMClientID     string
-	SharedPC        bool
-	Autostart       bool
-	AllowedStatuses []string
-	WrapUpTime      time.Duration
-	OutcomeRequired bool
-	Recording       string
+	SIPUser     string
+	SIPAuthUser string
+	// SIPEchoTestNumber is the echo test the pre-shift check calls.
+	SIPEchoTestNumber string
+	CRMType           string
+	CRMInstanceURL    string
+	CRMClientID       string
+	SharedPC          bool
+	Autostart         bool
+	AllowedStatuses   []string
+	WrapUpTime        time.Duration
+	OutcomeRequired   bool
+	Recording         string
 
 	origin  map[Key]string
 	locked  map[Key]string
@@ -288,6 +295,8 @@ func Resolve(user Layer, machine ...Layer) Settings {
 			s.SIPUser = v.(string)
 		case SIPAuthUser:
 			s.SIPAuthUser = v.(string)
+		case SIPEchoTestNumber:
+			s.SIPEchoTestNumber = v.(string)
 		case CRMType:
 			s.CRMType = v.(string)
 		case CRMInstanceURL:
@@ -515,6 +524,35 @@ func checkSIPUserTemplate(v any) error {
 		return fmt.Errorf("%q: the only placeholder is %s", s, AgentPlaceholder)
 	}
 	return checkSIPUser(rest)
+}
+
+// checkDialString accepts what the desk can dial as a fixed number: a
+// number (digits, *, #, a leading +, the usual separators), a SIP user,
+// or a sip:/sips: URI; the app checks it again with the core's dial-string
+// rules when it applies it.
+func checkDialString(v any) error {
+	s := strings.TrimSpace(v.(string))
+	switch {
+	case s == "":
+		return errors.New("is empty")
+	case len(s) > 128:
+		return errors.New("is longer than 128 characters")
+	}
+	rest, uri := s, false
+	if l := strings.ToLower(s); strings.HasPrefix(l, "sip:") || strings.HasPrefix(l, "sips:") {
+		_, rest, _ = strings.Cut(s, ":")
+		uri = true
+		if rest == "" {
+			return fmt.Errorf("%q has no user or host", s)
+		}
+	}
+	for _, r := range rest {
+		// A number may be written with spaces ("+49 30 1234-56"); a URI not.
+		if r < ' ' || r == 0x7f || (r == ' ' && uri) || strings.ContainsRune("\"<>\\`", r) {
+			return fmt.Errorf("%q: the character %q is not allowed in a number", s, r)
+		}
+	}
+	return nil
 }
 
 func checkHTTPS(v any) error {

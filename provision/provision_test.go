@@ -147,6 +147,11 @@ func TestBadInput(t *testing.T) {
 		{"sip user placeholder", `{"sip.user":"${user}"}`, ErrBadValue, "${agent}"},
 		{"auth user colon", `{"sip.auth_user":"a:b"}`, ErrBadValue, "sip.auth_user"},
 		{"sip user long", `{"sip.user":"` + strings.Repeat("1", 129) + `"}`, ErrBadValue, "128"},
+		{"echo test space", `{"sip.echo_test_number":"sip:echo @pbx"}`, ErrBadValue, "sip.echo_test_number"},
+		{"echo test control", `{"sip.echo_test_number":"*4\u00073"}`, ErrBadValue, "not allowed"},
+		{"echo test quote", `{"sip.echo_test_number":"<sip:echo@pbx>"}`, ErrBadValue, "not allowed"},
+		{"echo test uri", `{"sip.echo_test_number":"sip:"}`, ErrBadValue, "no user"},
+		{"echo test type", `{"sip.echo_test_number":43}`, ErrBadValue, "string"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := ParseJSON("f.json", []byte(c.in))
@@ -250,4 +255,35 @@ func FuzzParse(f *testing.F) {
 			_ = Resolve(Layer{}, l)
 		}
 	})
+}
+
+// TestEchoTestNumber: IT provisions the PBX's echo test; a lock keeps the
+// agent's own from replacing it.
+func TestEchoTestNumber(t *testing.T) {
+	for _, ok := range []string{"*43", "+49 30 1234-56", "echo", "sip:echo@pbx.example.com", "sips:9196@pbx.example.com:5061"} {
+		if _, err := FromMap("f", map[string]any{string(SIPEchoTestNumber): ok}); err != nil {
+			t.Errorf("%q refused: %v", ok, err)
+		}
+	}
+	machine, err := ParseJSON("machine.json", []byte(`{"sip.echo_test_number": "*43"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	user, err := FromMap("user", map[string]any{string(SIPEchoTestNumber): "9999"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := Resolve(Layer{}, machine); !s.IsSet(SIPEchoTestNumber) || s.SIPEchoTestNumber != "*43" || s.Origin(SIPEchoTestNumber) != "machine.json" {
+		t.Fatalf("provisioned: %q from %q", s.SIPEchoTestNumber, s.Origin(SIPEchoTestNumber))
+	}
+	if s := Resolve(user, machine); s.SIPEchoTestNumber != "9999" {
+		t.Fatalf("unlocked: the agent's %q must win, got %q", "9999", s.SIPEchoTestNumber)
+	}
+	locked, err := ParseJSON("machine.json", []byte(`{"sip.echo_test_number": "*43", "locked": ["sip.echo_test_number"]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := Resolve(user, locked); s.SIPEchoTestNumber != "*43" || !s.Locked(SIPEchoTestNumber) {
+		t.Fatalf("locked: %q", s.SIPEchoTestNumber)
+	}
 }

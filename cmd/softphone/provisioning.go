@@ -30,7 +30,8 @@ func machineLayers(path string) ([]provision.Layer, error) {
 // applyProvisioning lays the user's configuration file (origin names it)
 // over the machine's provisioning layers, lowest first, with
 // provision.Resolve: the file's sip server, user, authentication user,
-// transport and outbound proxy and shared_pc win unless IT locked them.
+// transport, outbound proxy, echo test number and shared_pc win unless IT
+// locked them.
 // When the file has no account but IT provisions sip.server and sip.user,
 // the account is IT's alone (no per-user file is needed). A sip.user or
 // sip.auth_user naming the agent ("${agent}") is expanded with agentID
@@ -44,6 +45,7 @@ func applyProvisioning(cfg configFile, origin string, machine []provision.Layer,
 		for k, v := range map[provision.Key]string{
 			provision.SIPServer: a.Domain, provision.SIPTransport: strings.ToLower(strings.TrimSpace(a.Transport)),
 			provision.SIPOutboundProxy: a.OutboundProxy, provision.SIPUser: a.User, provision.SIPAuthUser: a.AuthUser,
+			provision.SIPEchoTestNumber: a.EchoTestNumber,
 		} {
 			if strings.TrimSpace(v) != "" {
 				m[string(k)] = v
@@ -99,6 +101,9 @@ func applyProvisioning(cfg configFile, origin string, machine []provision.Layer,
 		}
 		if s.IsSet(provision.SIPOutboundProxy) {
 			a.OutboundProxy = s.SIPOutboundProxy
+		}
+		if s.IsSet(provision.SIPEchoTestNumber) {
+			a.EchoTestNumber = s.SIPEchoTestNumber
 		}
 		if _, err := a.sipAccount(); err != nil {
 			return configFile{}, domain.Config{}, fmt.Errorf("with the provisioned settings: %w", err)

@@ -223,3 +223,46 @@ func TestProvisionedSIPUser(t *testing.T) {
 		t.Fatalf("user without server: %+v %v", cfg.Account, err)
 	}
 }
+
+// TestProvisionedEchoTestNumber: IT's sip.echo_test_number becomes the
+// account's echo test (the pre-shift check's call) unless the agent's
+// file sets its own and IT did not lock it; one the core cannot dial is
+// refused with the key named.
+func TestProvisionedEchoTestNumber(t *testing.T) {
+	dir := t.TempDir()
+	write := func(body string) []provision.Layer {
+		t.Helper()
+		path := filepath.Join(dir, "provisioning.json")
+		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		machine, err := machineLayers(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return machine
+	}
+	machine := write(`{"sip.server": "pbx.corp.example", "sip.user": "1001", "sip.echo_test_number": "*43"}`)
+	cfg, _, err := applyProvisioning(configFile{}, "softphone.json", machine, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := cfg.Account.echoTestNumber(); err != nil || n != "*43" {
+		t.Fatalf("IT's account: echo test %q %v", n, err)
+	}
+	user, err := parseConfig([]byte(`{"account": {"user": "1001", "domain": "pbx.corp.example", "echo_test_number": "9196"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg, _, err = applyProvisioning(user, "softphone.json", machine, ""); err != nil || cfg.Account.EchoTestNumber != "9196" {
+		t.Fatalf("unlocked: the agent's file wins: %q %v", cfg.Account.EchoTestNumber, err)
+	}
+	locked := write(`{"sip.echo_test_number": "*43", "locked": ["sip.echo_test_number"]}`)
+	if cfg, _, err = applyProvisioning(user, "softphone.json", locked, ""); err != nil || cfg.Account.EchoTestNumber != "*43" {
+		t.Fatalf("locked: IT's wins: %q %v", cfg.Account.EchoTestNumber, err)
+	}
+	bad := write(`{"sip.server": "pbx.corp.example", "sip.user": "1001", "sip.echo_test_number": "*43?x"}`)
+	if _, _, err := applyProvisioning(configFile{}, "softphone.json", bad, ""); err == nil || !strings.Contains(err.Error(), "echo_test_number") {
+		t.Fatalf("an echo test the core cannot dial: %v", err)
+	}
+}
