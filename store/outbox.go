@@ -224,9 +224,37 @@ func (p *Profile) Next(target string, now time.Time) (Entry, bool, error) {
 // entries and the head's next attempt time (zero when the queue is empty
 // or its head is in flight).
 func (p *Profile) NextBatch(target string, now time.Time, limit int) ([]Entry, time.Time, error) {
+	return p.nextBatch(target, now, limit, 0, false)
+}
+
+// NextDue is NextBatch for a drain that lets later entries pass an entry
+// waiting out its ambiguity. Strict order is not needed for exactly-once
+// delivery, which holds per entry (its own idempotency key; an ambiguous
+// entry is only ever replayed through the idempotent path), so one
+// ambiguous log no longer holds back every log behind it. An ambiguous
+// entry is due once its next attempt time has come and settle has passed
+// since it became ambiguous (UpdatedAt; the store makes entries a crash
+// left in flight ambiguous at open, due at once, so settle gives a write
+// that may have been applied time to land before the read-first replay);
+// until then it is passed over. Any other entry that is not due (in
+// flight, or pending and backing off) still stops the batch, as in
+// NextBatch. With no entries it returns the earliest time something
+// passed over or stopping the batch becomes due (zero when none: empty,
+// or only in-flight entries ahead).
+func (p *Profile) NextDue(target string, now time.Time, limit int, settle time.Duration) ([]Entry, time.Time, error) {
+	return p.nextBatch(target, now, limit, settle, true)
+}
+
+// nextBatch is NextBatch (pass false) and NextDue (pass true).
+func (p *Profile) nextBatch(target string, now time.Time, limit int, settle time.Duration, pass bool) ([]Entry, time.Time, error) {
 	limit = max(limit, 1)
 	var out []Entry
 	var nextAt time.Time
+	earliest := func(t time.Time) {
+		if nextAt.IsZero() || t.Before(nextAt) {
+			nextAt = t
+		}
+	}
 	err := p.db.view(func(tx *bolt.Tx) error {
 		ob, err := p.bucket(tx, bOutbox)
 		if err != nil {
@@ -242,9 +270,19 @@ func (p *Profile) NextBatch(target string, now time.Time, limit int) ([]Entry, t
 			if err := json.Unmarshal(v, &e); err != nil {
 				return fmt.Errorf("decode outbox entry %d: %w", btoi(k), err)
 			}
+			if pass && e.State == StateAmbiguous {
+				due := e.NextAttemptAt
+				if settled := e.UpdatedAt.Add(settle); settled.After(due) {
+					due = settled
+				}
+				if now.Before(due) {
+					earliest(due) // passed over
+					continue
+				}
+			}
 			if (e.State != StatePending && e.State != StateAmbiguous) || now.Before(e.NextAttemptAt) {
 				if len(out) == 0 && e.State != StateInFlight {
-					nextAt = e.NextAttemptAt
+					earliest(e.NextAttemptAt)
 				}
 				return nil
 			}

@@ -15,7 +15,12 @@
 // when the CRM is unreachable the worker pauses and probes with a growing
 // interval, resuming by itself; a revoked sign-in parks that agent's
 // entries until the agent signs in again. Entries of a target are sent in
-// queue order, up to the connector's MaxBatch per request.
+// queue order, up to the connector's MaxBatch per request, except that an
+// ambiguous entry waiting out its AmbiguousDelay is passed by the entries
+// behind it (exactly-once holds per entry, through its own idempotency
+// key, so no order across calls is needed; the CRM orders activities by
+// their call times); after a whole request ended ambiguous, the agent's
+// next request waits its back-off.
 //
 // It imports crm, store and agent/domain; never agent, ui, sip or audio.
 //

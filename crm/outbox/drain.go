@@ -10,11 +10,17 @@ import (
 )
 
 // drainAgent sends agent's due entries batch after batch. The store is the
-// only queue: each batch costs one read transaction (store.NextBatch), one
+// only queue: each batch costs one read transaction (store.NextDue), one
 // write transaction marking it in flight and one recording its results,
-// whatever its size. It returns how long until something is due again,
-// and stop when the whole CRM is unavailable (offline, rate limited) so
-// other agents wait too.
+// whatever its size. Entries go in queue order, except that a log waiting
+// out its ambiguity (AmbiguousDelay, so a write that may have been
+// applied lands before the read-first replay) is passed by the logs
+// behind it: exactly-once holds per log, so nothing needs strict order
+// across logs. After a request that failed as a whole with an ambiguous
+// outcome (the CRM may be slow for everyone) the agent's drain backs off
+// before the next request. It returns how long until something is due
+// again, and stop when the whole CRM is unavailable (offline, rate
+// limited) so other agents wait too.
 func (w *Worker) drainAgent(ctx context.Context, agent string, sess crm.Session) (time.Duration, bool) {
 	p, err := w.db.Profile(agent)
 	if err != nil {
@@ -23,11 +29,14 @@ func (w *Worker) drainAgent(ctx context.Context, agent string, sess crm.Session)
 	}
 	for ctx.Err() == nil {
 		now := w.now()
+		if until := w.heldUntil(agent); now.Before(until) {
+			return until.Sub(now), false
+		}
 		n, single := w.batch, w.takeSingle(agent)
 		if single {
 			n = 1
 		}
-		batch, nextAt, err := p.NextBatch(w.target, now, n)
+		batch, nextAt, err := p.NextDue(w.target, now, n, w.amb)
 		if err != nil {
 			w.fail("read outbox: "+err.Error(), nil)
 			return w.poll, false
@@ -38,18 +47,6 @@ func (w *Worker) drainAgent(ctx context.Context, agent string, sess crm.Session)
 				return max(nextAt.Sub(now), time.Millisecond), false
 			}
 			return w.poll, false
-		}
-		if wait := w.settle(batch[0], now); wait > 0 {
-			// A write that may have been applied (possibly by a process
-			// that was killed) gets time to land before the read-first.
-			w.giveBackSingle(agent, single)
-			return wait, false
-		}
-		for i, e := range batch {
-			if w.settle(e, now) > 0 {
-				batch = batch[:i]
-				break
-			}
 		}
 		if wait, stop, halt := w.send(ctx, p, sess, batch); halt {
 			return wait, stop
@@ -80,13 +77,12 @@ func (w *Worker) giveBackSingle(agent string, single bool) {
 	w.mu.Unlock()
 }
 
-// settle is how long an ambiguous entry must still wait since it became
-// ambiguous (AmbiguousDelay), whoever marked it.
-func (w *Worker) settle(e store.Entry, now time.Time) time.Duration {
-	if e.State != store.StateAmbiguous {
-		return 0
-	}
-	return e.UpdatedAt.Add(w.amb).Sub(now)
+// heldUntil is when agent's drain may send again after a request that
+// failed as a whole with an ambiguous outcome.
+func (w *Worker) heldUntil(agent string) time.Time {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.hold[agent]
 }
 
 // send delivers one batch. halt ends this agent's drain for now.
@@ -210,7 +206,13 @@ func (w *Worker) batchFailed(p *store.Profile, sent []store.Entry, err error) (t
 			cs[i] = store.Change{ID: e.ID, To: store.StateAmbiguous, LastError: msg, NextAt: now.Add(max(w.backoff(e.Attempts), w.amb))}
 		}
 		w.record(p, cs)
-		return cs[0].NextAt.Sub(now), false, true
+		// The logs behind may pass these once they wait out their
+		// ambiguity, but not at once: the CRM did not answer this request.
+		d := w.backoff(sent[0].Attempts)
+		w.mu.Lock()
+		w.hold[p.AgentID()] = now.Add(d)
+		w.mu.Unlock()
+		return d, false, true
 	case crm.KindUnknown, crm.KindTransient, crm.KindAuthExpired:
 	}
 	d := w.backoff(sent[0].Attempts)

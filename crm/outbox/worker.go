@@ -60,7 +60,8 @@ type Worker struct {
 	st         Status
 	sessions   map[string]crm.Session
 	needSignIn map[string]bool
-	single     map[string]int // per agent: requests still to send one by one
+	single     map[string]int       // per agent: requests still to send one by one
+	hold       map[string]time.Time // per agent: no request before (after an ambiguous request)
 	probe      time.Duration
 	counted    time.Time
 }
@@ -112,7 +113,7 @@ func New(db *store.DB, conn crm.Connector, opts ...Option) *Worker {
 		base: DefaultBackoffBase, cap: DefaultBackoffMax, rate: DefaultRateLimitPause, amb: DefaultAmbiguousDelay,
 		poll: DefaultPoll, timeout: DefaultRequestTimeout, now: time.Now,
 		wake: make(chan struct{}, 1), sessions: map[string]crm.Session{}, needSignIn: map[string]bool{},
-		single: map[string]int{}}
+		single: map[string]int{}, hold: map[string]time.Time{}}
 	for _, o := range opts {
 		o(w)
 	}
