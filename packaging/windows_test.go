@@ -179,7 +179,7 @@ func msiTable(t *testing.T, msi, table string) [][]string {
 // publicProperties are the msiexec properties IT sets, and the
 // provisioning keys they become.
 var publicProperties = map[string]string{
-	"SIPSERVER": "sip.server", "SIPTRANSPORT": "sip.transport", "SIPUSER": "sip.user", "SIPAUTHUSER": "sip.auth_user", "CRMTYPE": "crm.type", "CRMURL": "crm.instance_url", "CRMCLIENTID": "crm.client_id",
+	"SIPSERVER": "sip.server", "SIPTRANSPORT": "sip.transport", "SIPUSER": "sip.user", "SIPAUTHUSER": "sip.auth_user", "ECHOTESTNUMBER": "sip.echo_test_number", "CRMTYPE": "crm.type", "CRMURL": "crm.instance_url", "CRMCLIENTID": "crm.client_id",
 	"SHAREDPC": "policy.shared_pc", "AUTOSTART": "policy.autostart", "LOCKED": "locked",
 }
 

@@ -27,7 +27,7 @@ rm -f "$tmp"
 wixl -a x64 -D Version="$VERSION" -D ExeSource="$(rel "$exe")" -D IconSource="$(rel "$ico")" \
 	-o "$tmp" packaging/windows/softphone.wxs
 msibuild "$tmp" -i packaging/windows/MsiShortcutProperty.idt
-secure="WIX_DOWNGRADE_DETECTED;WIX_UPGRADE_DETECTED;SIPSERVER;SIPTRANSPORT;SIPUSER;SIPAUTHUSER;CRMTYPE;CRMURL;CRMCLIENTID;SHAREDPC;AUTOSTART;LOCKED"
+secure="WIX_DOWNGRADE_DETECTED;WIX_UPGRADE_DETECTED;SIPSERVER;SIPTRANSPORT;SIPUSER;SIPAUTHUSER;ECHOTESTNUMBER;CRMTYPE;CRMURL;CRMCLIENTID;SHAREDPC;AUTOSTART;LOCKED"
 msibuild "$tmp" -q "UPDATE \`Property\` SET \`Value\`='$secure' WHERE \`Property\`='SecureCustomProperties'"
 mv -f "$tmp" "$out"
 echo "build-msi: $out ($(du -h "$out" | cut -f1))"
