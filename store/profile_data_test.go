@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -152,7 +153,7 @@ func TestContactCache(t *testing.T) {
 		if err != nil || !found {
 			t.Fatalf("LookupContacts(%q) = %v, %v", q, found, err)
 		}
-		if len(c.Records) != 2 || c.Records[0] != recs[0] || c.Number != "+442079460018" || !c.CachedAt.Equal(t0) {
+		if len(c.Records) != 2 || !reflect.DeepEqual(c.Records[0], recs[0]) || c.Number != "+442079460018" || !c.CachedAt.Equal(t0) {
 			t.Errorf("LookupContacts(%q) = %+v", q, c)
 		}
 	}

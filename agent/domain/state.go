@@ -32,6 +32,9 @@ type CRMRecord struct {
 	Type string // "Contact", "Lead", "Account", ...
 	Name string
 	URL  string // screen-pop URL
+	// Phones are the record's phone numbers, E.164 or as the CRM stores
+	// them, best first; empty when the CRM answered none.
+	Phones []string
 }
 
 // AgentInfo identifies the signed-in agent.

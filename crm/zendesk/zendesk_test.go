@@ -589,14 +589,17 @@ func TestURLs(t *testing.T) {
 	f := newFixture(t, zendeskemu.Config{}, nil)
 	s := f.signIn(t, "alice")
 	base := f.emu.URL()
-	for rec, want := range map[domain.CRMRecord]string{
-		{ID: "42", Type: zendesk.TypeUser}:        base + "/agent/users/42",
-		{ID: "42"}:                                base + "/agent/users/42",
-		{ID: "7", Type: zendesk.TypeTicket}:       base + "/agent/tickets/7",
-		{ID: "9", Type: zendesk.TypeOrganization}: base + "/agent/organizations/9",
+	for _, tc := range []struct {
+		rec  domain.CRMRecord
+		want string
+	}{
+		{domain.CRMRecord{ID: "42", Type: zendesk.TypeUser}, base + "/agent/users/42"},
+		{domain.CRMRecord{ID: "42"}, base + "/agent/users/42"},
+		{domain.CRMRecord{ID: "7", Type: zendesk.TypeTicket}, base + "/agent/tickets/7"},
+		{domain.CRMRecord{ID: "9", Type: zendesk.TypeOrganization}, base + "/agent/organizations/9"},
 	} {
-		if got, err := s.RecordURL(rec); err != nil || got != want {
-			t.Errorf("%+v: %q %v", rec, got, err)
+		if got, err := s.RecordURL(tc.rec); err != nil || got != tc.want {
+			t.Errorf("%+v: %q %v", tc.rec, got, err)
 		}
 	}
 	if _, err := s.RecordURL(domain.CRMRecord{ID: "../x"}); err == nil {
