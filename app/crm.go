@@ -235,15 +235,29 @@ func (h *heldDir) open() {
 	h.held = nil
 	h.mu.Unlock()
 	for _, l := range held {
-		err := h.next.Lookup(l.key, l.number)
-		if err == nil {
-			continue
-		}
-		h.log.Info("crm: held caller lookup refused", "call_key", l.key, "err", err)
-		if sink != nil {
-			if perr := sink.Post(domain.CallerMatched{Key: l.key, Number: l.number, Err: err.Error()}); perr != nil {
-				h.log.Debug("caller match not delivered", "call_key", l.key, "err", perr)
-			}
+		h.lookup(sink, l.key, l.number)
+	}
+}
+
+// lookupNow asks the CRM's directory at once (a repeated lookup).
+func (h *heldDir) lookupNow(key, number string) {
+	h.mu.Lock()
+	sink := h.sink
+	h.mu.Unlock()
+	h.lookup(sink, key, number)
+}
+
+// lookup asks the CRM's directory; a refusal goes to sink as a failed
+// match, as the core would have made of it.
+func (h *heldDir) lookup(sink domain.EventSink, key, number string) {
+	err := h.next.Lookup(key, number)
+	if err == nil {
+		return
+	}
+	h.log.Info("crm: caller lookup refused", "call_key", key, "err", err)
+	if sink != nil {
+		if perr := sink.Post(domain.CallerMatched{Key: key, Number: number, Err: err.Error()}); perr != nil {
+			h.log.Debug("caller match not delivered", "call_key", key, "err", perr)
 		}
 	}
 }
@@ -475,6 +489,24 @@ func (cs *crmSession) setSession(id string, sess crm.Session) {
 	cs.mu.Unlock()
 	a.CRM.SetSession(sess, p)
 	a.Outbox.Wake()
+	cs.relookFailed()
+}
+
+// relookFailed asks the CRM again about the live inbound calls whose
+// lookup failed: offered after sign-in but before the agent's CRM session
+// (resumed, or the interactive sign-in), they were answered from the
+// contact cache alone, or not at all. Their answers are in (the match
+// is failed, not pending), so no older answer can overtake the new one.
+func (cs *crmSession) relookFailed() {
+	if cs.a.Agent == nil {
+		return
+	}
+	st := cs.a.Agent.Snapshot()
+	for _, ix := range st.Interactions {
+		if ix.Phase == domain.PhaseLive && ix.Direction == domain.DirectionInbound && ix.Match == domain.MatchFailed {
+			cs.dir.lookupNow(ix.Key, ix.Remote.Number)
+		}
+	}
 }
 
 func (cs *crmSession) signedOut(ctx context.Context, id string) {

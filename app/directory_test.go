@@ -9,6 +9,7 @@ import (
 	"github.com/callcentre/softphone/agent/agenttest"
 	"github.com/callcentre/softphone/agent/domain"
 	"github.com/callcentre/softphone/crm"
+	"github.com/callcentre/softphone/crm/crmtest"
 	"github.com/callcentre/softphone/sip/demopbx"
 	"github.com/callcentre/softphone/store"
 )
@@ -109,4 +110,77 @@ func TestLookupHeldUntilDirectoryLoaded(t *testing.T) {
 	if len(logs) != 1 || logs[0].RecordID != pop.Contact.ID {
 		t.Fatalf("call logs %+v, want one naming %s", logs, pop.Contact.ID)
 	}
+}
+
+// TestLookupAgainAfterCRMSignIn: with an external CRM whose session the
+// agent has not signed in to yet, a ringing call's lookup fails (no
+// session, nothing cached). When the agent signs in to the CRM while it
+// still rings, the caller is looked up again and matched.
+func TestLookupAgainAfterCRMSignIn(t *testing.T) {
+	var tc crmCase
+	for _, c := range crmCases {
+		if c.name == "servicenow" {
+			tc = c
+		}
+	}
+	customer := demopbx.Contacts()[0]
+	kr := crmtest.NewKeyring()
+	setCRM, recordID, _ := tc.start(t, kr, customer.Name, customer.Number)
+	cfg := domain.DefaultConfig()
+	cfg.LoginStatus = domain.Status{Presence: domain.PresenceAvailable}
+	cfg.RingTimeout = 2 * time.Minute // it rings until the test is done
+	bc := Config{
+		DataDir: t.TempDir(), Demo: true, InstanceSocket: "off", AgentConfig: &cfg, ControlAddr: "off",
+		DemoOptions: demopbx.Options{AnswerDelay: 150 * time.Millisecond}, Logger: quietLog(), Region: "GB", NoAudio: true,
+		Opener: (&urlRecorder{}).open,
+	}
+	setCRM(&bc)
+	a, err := Build(context.Background(), bc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := a.Close(); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	})
+	if err := a.Agent.Login(domain.AgentInfo{ID: "demo-agent", Name: "Demo Agent"}, cfg); err != nil {
+		t.Fatal(err)
+	}
+	waitFor := func(what string, limit time.Duration, cond func() bool) {
+		t.Helper()
+		for end := time.Now().Add(limit); !cond(); time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(end) {
+				t.Fatalf("no %s within %v", what, limit)
+			}
+		}
+	}
+	waitFor("crm sign-in needed", 30*time.Second, func() bool { _, needed := a.CRMState(); return needed })
+	waitFor("registration", 30*time.Second, func() bool {
+		s := a.Agent.Snapshot()
+		return s.Registration.State == domain.RegRegistered
+	})
+	if _, err := a.PBX.CallAgent(customer.Number); err != nil {
+		t.Fatal(err)
+	}
+	var key string
+	waitFor("failed lookup of the ringing call", 30*time.Second, func() bool {
+		s := a.Agent.Snapshot()
+		if len(s.Interactions) != 1 || s.Interactions[0].Match != domain.MatchFailed {
+			return false
+		}
+		key = s.Interactions[0].Key
+		return true
+	})
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := a.SignInCRM(ctx); err != nil {
+		t.Fatalf("crm sign-in: %v", err)
+	}
+	waitFor("match after the crm sign-in", 30*time.Second, func() bool {
+		s := a.Agent.Snapshot()
+		ix := s.Interaction(key)
+		return ix != nil && ix.Phase == domain.PhaseLive && ix.Match == domain.MatchOne && ix.RecordID == recordID
+	})
 }
