@@ -28,8 +28,11 @@ const (
 )
 
 // PhoneCallFields builds the phonecall row created for a call log (without
-// the activity parties and regarding binds, which need the session). It
-// is exported for tests and for the admin's preview of the mapping.
+// the activity parties and regarding binds, which need the session). The
+// subject is the log's Subject (the agent's default call subject, trimmed
+// and cut to 200 characters) or, without one, "Inbound call from ...",
+// "Outbound call to ..." or "Missed call from ...". It is exported for
+// tests and for the admin's preview of the mapping.
 func (c *Connector) PhoneCallFields(log domain.CallLog, key string) map[string]any {
 	verb := "Inbound call from "
 	switch {
@@ -42,8 +45,12 @@ func (c *Connector) PhoneCallFields(log domain.CallLog, key string) map[string]a
 	if who == "" {
 		who = log.Remote.Label()
 	}
+	subject := crm.CallSubject(log.Subject, maxSubject)
+	if subject == "" {
+		subject = truncate(verb+who, maxSubject)
+	}
 	f := map[string]any{
-		"subject":               truncate(verb+who, maxSubject),
+		"subject":               subject,
 		"directioncode":         log.Direction == domain.DirectionOutbound,
 		"actualdurationminutes": int((log.Talk + time.Minute - 1) / time.Minute),
 	}

@@ -23,6 +23,10 @@ const (
 
 const maxText = 65536
 
+// maxTitle is the length hs_call_title is cut to: the call's title as the
+// timeline shows it.
+const maxTitle = 255
+
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
@@ -75,8 +79,11 @@ func recordingURL(recs []string) string {
 }
 
 // CallProperties builds the calls-engagement properties of a log for the
-// owner ownerID (without the call-key property). It is exported for tests
-// and for the admin's preview of the mapping.
+// owner ownerID (without the call-key property). hs_call_title is the
+// log's Subject (the agent's default call subject, trimmed and cut to 255
+// characters) or, without one, "Inbound call from ...", "Outbound call to
+// ..." or "Missed call from ...". It is exported for tests and for the
+// admin's preview of the mapping.
 func (c *Connector) CallProperties(log domain.CallLog, ownerID string) map[string]string {
 	return callProperties(log, ownerID, c.disps)
 }
@@ -98,9 +105,13 @@ func callProperties(log domain.CallLog, ownerID string, disps map[string]string)
 	if at.IsZero() {
 		at = log.WrappedAt
 	}
+	title := crm.CallSubject(log.Subject, maxTitle)
+	if title == "" {
+		title = truncate(verb+log.Remote.Label(), maxTitle)
+	}
 	p := map[string]string{
 		"hs_timestamp":      at.UTC().Format("2006-01-02T15:04:05.000Z"),
-		"hs_call_title":     truncate(verb+log.Remote.Label(), 255),
+		"hs_call_title":     title,
 		"hs_call_direction": dir,
 		"hs_call_status":    status,
 		"hs_call_duration":  strconv.FormatInt(log.Talk.Milliseconds(), 10),

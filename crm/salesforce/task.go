@@ -14,9 +14,14 @@ import (
 	"github.com/callcentre/softphone/crm"
 )
 
+// MaxSubject is the length of Task.Subject (255 characters).
+const MaxSubject = 255
+
 // TaskFields builds the Task written for a call log (without the
-// external ID). It is exported for tests and for the admin's preview of
-// the field mapping.
+// external ID). Subject is the log's Subject (the agent's default call
+// subject, trimmed and cut to MaxSubject) or, without one, "Inbound call
+// from ...", "Outbound call to ..." or "Missed call from ...". It is
+// exported for tests and for the admin's preview of the field mapping.
 func (c *Connector) TaskFields(log domain.CallLog) map[string]any {
 	callType, verb := "Inbound", "Inbound call from "
 	switch {
@@ -29,8 +34,12 @@ func (c *Connector) TaskFields(log domain.CallLog) map[string]any {
 	if who == "" {
 		who = log.Remote.Label()
 	}
+	subject := crm.CallSubject(log.Subject, MaxSubject)
+	if subject == "" {
+		subject = truncate(verb+who, MaxSubject)
+	}
 	f := map[string]any{
-		"Subject":               truncate(verb+who, 255),
+		"Subject":               subject,
 		"TaskSubtype":           "Call",
 		"CallType":              callType,
 		"CallDurationInSeconds": int(log.Talk / time.Second),

@@ -20,9 +20,15 @@ import (
 // can point at: customer_contact and csm_consumer extend sys_user.
 var userTables = map[string]bool{"": true, "sys_user": true, "customer_contact": true, "csm_consumer": true}
 
+// maxShortDescription is the length of the interaction's
+// short_description (160 characters, as on task).
+const maxShortDescription = 160
+
 // InteractionFields builds the interaction row written for a call log
 // (with the call key field): type phone, direction, state
-// closed_complete, short_description, work_notes (the notes), opened_at
+// closed_complete, short_description (the log's Subject, trimmed and cut
+// to 160 characters, or without one "Inbound call from ...", "Outbound
+// call to ..." or "Missed call from ..."), work_notes (the notes), opened_at
 // and closed_at (UTC, the Table API's format), assigned_to (agentSysID),
 // opened_for (the matched contact or user), and the FieldMap columns. It
 // is exported for tests and for the admin's preview of the mapping.
@@ -38,12 +44,16 @@ func (c *Connector) InteractionFields(key string, log domain.CallLog, agentSysID
 	if who == "" {
 		who = log.Remote.Label()
 	}
+	short := crm.CallSubject(log.Subject, maxShortDescription)
+	if short == "" {
+		short = truncate(verb+who, maxShortDescription)
+	}
 	f := map[string]any{
 		c.cfg.CallKeyField:  key,
 		"type":              "phone",
 		"direction":         dir,
 		"state":             "closed_complete",
-		"short_description": truncate(verb+who, 160),
+		"short_description": short,
 	}
 	if agentSysID != "" {
 		f["assigned_to"] = agentSysID

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf16"
 
 	"github.com/callcentre/softphone/crm/emukit"
 )
@@ -39,6 +40,8 @@ var picklists = map[string][]string{
 	"Priority":    {"High", "Normal", "Low"},
 }
 
+// stringLimits are text fields' lengths in characters, counted as
+// Salesforce (Java) does: UTF-16 code units.
 var stringLimits = map[string]int{"Subject": 255, "CallDisposition": 255, "CallObject": 255, "Description": 32000}
 
 func (s *Server) hasField(typ, f string) bool {
@@ -267,7 +270,7 @@ func (s *Server) validateLocked(rec Record, update bool) *itemError {
 			label := map[string]string{"CallType": "Call Type", "TaskSubtype": "Task Subtype", "Status": "Status", "Priority": "Priority"}[f]
 			return &itemError{"INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST", fmt.Sprintf("%s: bad value for restricted picklist field: %v", label, val), []string{f}}
 		}
-		if n, ok := stringLimits[f]; ok && isStr && len(str) > n {
+		if n, ok := stringLimits[f]; ok && isStr && len(utf16.Encode([]rune(str))) > n {
 			return &itemError{"STRING_TOO_LONG", fmt.Sprintf("%s: data value too large: (max length=%d)", f, n), []string{f}}
 		}
 		if f == "CallDurationInSeconds" {

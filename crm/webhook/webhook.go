@@ -138,6 +138,10 @@ func (c *Connector) Resume(_ context.Context, agentID string) (crm.Session, erro
 	return &session{c: c, agent: agentID}, nil
 }
 
+// MaxSubject is the most characters (UTF-16 code units) of a payload's
+// subject; a longer call subject is cut at a character boundary.
+const MaxSubject = 255
+
 // Payload is the JSON body of a call-log POST (a stable contract).
 type Payload struct {
 	IdempotencyKey string    `json:"idempotency_key"`
@@ -148,6 +152,7 @@ type Payload struct {
 	RemoteName     string    `json:"remote_name,omitempty"`
 	DialedNumber   string    `json:"dialed_number,omitempty"`
 	Queue          string    `json:"queue,omitempty"`
+	Subject        string    `json:"subject,omitempty"` // the agent's call subject, trimmed, at most MaxSubject characters; absent without one
 	StartedAt      time.Time `json:"started_at"`
 	AnsweredAt     time.Time `json:"answered_at,omitzero"`
 	EndedAt        time.Time `json:"ended_at"`
@@ -164,6 +169,7 @@ type Payload struct {
 func NewPayload(key string, l domain.CallLog) Payload {
 	return Payload{IdempotencyKey: key, AgentID: l.AgentID, CallKey: l.Key, Direction: l.Direction.String(),
 		RemoteNumber: l.Remote.Number, RemoteName: l.Remote.Name, DialedNumber: l.DialedNumber, Queue: l.Queue,
+		Subject:   crm.CallSubject(l.Subject, MaxSubject),
 		StartedAt: l.StartedAt, AnsweredAt: l.AnsweredAt, EndedAt: l.EndedAt, TalkSeconds: int(l.Talk / time.Second),
 		HoldSeconds: int(l.Hold / time.Second), Missed: l.Missed, Outcome: l.Outcome, Notes: l.Notes,
 		RecordID: l.RecordID, Recordings: l.Recordings}

@@ -28,6 +28,9 @@ const unassociatedSuffix = "/unassociated"
 // beyond this are cut at a rune boundary).
 const maxComment = 60000
 
+// maxSubject bounds the ticket's subject.
+const maxSubject = 255
+
 // TicketComment is a ticket's comment.
 type TicketComment struct {
 	Body   string `json:"body"`
@@ -74,6 +77,9 @@ func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 // TicketFor builds the ticket for log, written by Zendesk user agentUser
 // (the assignee) under call key key. It is deterministic: every attempt
 // of one log sends the same payload, which the Idempotency-Key requires.
+// The subject is the log's Subject (the agent's default call subject,
+// trimmed and cut to 255 characters) or, without one, "Inbound call from
+// ...", "Outbound call to ..." or "Missed call from ...".
 func (c *Connector) TicketFor(log domain.CallLog, key string, agentUser int64) Ticket {
 	who := log.Remote.Number
 	if who == "" {
@@ -85,6 +91,11 @@ func (c *Connector) TicketFor(log domain.CallLog, key string, agentUser int64) T
 		kind, subject, tag = "Outbound call", "Outbound call to "+who, "outbound_call"
 	case log.Missed:
 		kind, subject, tag = "Missed inbound call", "Missed call from "+who, "missed_call"
+	}
+	if s := crm.CallSubject(log.Subject, maxSubject); s != "" {
+		subject = s
+	} else {
+		subject = truncate(subject, maxSubject)
 	}
 	var b strings.Builder
 	line := func(label, v string) {
@@ -126,7 +137,7 @@ func (c *Connector) TicketFor(log domain.CallLog, key string, agentUser int64) T
 		b.WriteString("\nNotes:\n" + log.Notes + "\n")
 	}
 	t := Ticket{
-		Subject:    truncate(subject, 255),
+		Subject:    subject,
 		Comment:    TicketComment{Body: truncate(b.String(), maxComment), Public: false},
 		AssigneeID: agentUser,
 		ExternalID: key,
