@@ -21,31 +21,38 @@ import (
 func BenchmarkRealStreams(b *testing.B) {
 	srv := pulse.Start(b)
 	srv.Setenv(b)
+	const ms = time.Millisecond
 	for _, c := range []struct {
 		in, out  bool
-		fpb, lat time.Duration
+		fpb, lat time.Duration // fpb 0: paFramesPerBufferUnspecified
+		rate     int
 	}{
-		{true, false, 10 * time.Millisecond, 20 * time.Millisecond},
-		{false, true, 10 * time.Millisecond, 20 * time.Millisecond},
-		{true, true, 10 * time.Millisecond, 20 * time.Millisecond},
-		{true, true, 20 * time.Millisecond, 20 * time.Millisecond},
-		{true, true, 20 * time.Millisecond, 40 * time.Millisecond},
-		{true, false, 20 * time.Millisecond, 40 * time.Millisecond},
-		{false, true, 20 * time.Millisecond, 40 * time.Millisecond},
+		{true, false, 10 * ms, 20 * ms, 48000},
+		{true, false, 20 * ms, 20 * ms, 48000}, // the engine's microphone
+		{true, false, 20 * ms, 40 * ms, 48000},
+		{true, false, 0, 20 * ms, 48000},
+		{true, false, 20 * ms, 20 * ms, 16000},
+		{false, true, 10 * ms, 20 * ms, 48000}, // the engine's speaker before this change
+		{false, true, 20 * ms, 20 * ms, 48000}, // the engine's speaker
+		{false, true, 20 * ms, 40 * ms, 48000},
+		{false, true, 0, 20 * ms, 48000},
+		{false, true, 20 * ms, 20 * ms, 16000},
+		{true, true, 10 * ms, 20 * ms, 48000},
+		{true, true, 20 * ms, 20 * ms, 48000},
 	} {
-		name := fmt.Sprintf("in=%v-out=%v-fpb=%v-lat=%v", c.in, c.out, c.fpb, c.lat)
+		name := fmt.Sprintf("in=%v-out=%v-fpb=%v-lat=%v-rate=%d", c.in, c.out, c.fpb, c.lat, c.rate)
 		b.Run(name, func(b *testing.B) {
 			pa, err := audio.NewPortAudio()
 			if err != nil {
 				b.Fatal(err)
 			}
 			defer pa.Close()
-			fpb := int(48000 * c.fpb / time.Second)
+			fpb := int(time.Duration(c.rate) * c.fpb / time.Second)
 			var streams []audio.Stream
-			ring := audio.NewRing(48000)
+			ring := audio.NewRing(c.rate)
 			if c.in {
 				id := labMic
-				s, err := pa.Open(audio.StreamConfig{Input: &id, Rate: 48000, FramesPerBuffer: fpb, Latency: c.lat,
+				s, err := pa.Open(audio.StreamConfig{Input: &id, Rate: c.rate, FramesPerBuffer: fpb, Latency: c.lat,
 					Callback: func(in, _ []float32) { ring.Write(in); ring.Discard(len(in)) }})
 				if err != nil {
 					b.Fatal(err)
@@ -54,7 +61,7 @@ func BenchmarkRealStreams(b *testing.B) {
 			}
 			if c.out {
 				id := labHeadset
-				s, err := pa.Open(audio.StreamConfig{Output: &id, Rate: 48000, FramesPerBuffer: fpb, Latency: c.lat,
+				s, err := pa.Open(audio.StreamConfig{Output: &id, Rate: c.rate, FramesPerBuffer: fpb, Latency: c.lat,
 					Callback: func(_, out []float32) { clear(out) }})
 				if err != nil {
 					b.Fatal(err)

@@ -107,10 +107,16 @@ type EchoResult struct {
 	// Sent and Heard count the test bursts sent into the call and heard
 	// back from it; Heard == 0 means one-way audio (or no echo service).
 	Sent, Heard int
-	// RoundTrip is the median time from sending a burst to hearing it back:
-	// the network both ways, the echo service, and our jitter buffer and
-	// resampling (not the sound devices). 0 when none came back.
+	// RoundTrip is the median time from a burst entering the microphone
+	// path to it leaving for the speaker, through the call: our microphone
+	// and speaker buffering and filters, the network both ways, the echo
+	// service and the jitter buffer (everything but the sound card's own
+	// latency), to a few milliseconds. 0 when none came back.
 	RoundTrip time.Duration
+	// Headset is the part of RoundTrip spent in our microphone and
+	// speaker paths (device buffers, queues, resamplers), the same on
+	// every call: RoundTrip - Headset is the call's own round trip.
+	Headset time.Duration
 	// Level is the loudest returned burst relative to the sent one (about
 	// 1 through an echo service that returns audio unchanged).
 	Level float32
@@ -127,6 +133,15 @@ const (
 )
 
 // echoCheck runs on the loop, one frame at a time, for one routed call.
+//
+// The round trip used to be counted in whole mix frames from the frame a
+// burst went into the call to the frame it came out of the jitter buffer:
+// on loopback the echo is back before the next frame is pulled, so every
+// check read 20 ms, whatever the jitter buffer held, and the headset's
+// own buffering (about 40-60 ms each way) was left out. Now the burst's
+// onset is located to a 2.5 ms block within the returning frames and the
+// microphone and speaker paths' delays are added as the engine measures
+// them when the burst leaves and when it returns.
 type echoCheck struct {
 	id       domain.CallID
 	bursts   int
@@ -134,27 +149,66 @@ type echoCheck struct {
 	frame    int // frames since the check started
 	sentAt   int // frame the current burst started (-1: none in flight)
 	sent     int
-	rtts     []int // frames
+	sentIn   time.Duration // microphone path delay when the burst was sent
+	prev     []float32     // the previous far frame
+	rtts     []time.Duration
+	headset  []time.Duration
 	level    float32
 	res      chan EchoResult
 	finished bool
 }
 
+// echoBlock is the resolution of the burst's onset: 2.5 ms, two and a half
+// periods of the 1 kHz burst.
+const echoBlock = mixRate / 400
+
+// onset is where the burst starts, in samples relative to the start of
+// far (negative: in the previous frame): the first block of the run of
+// blocks carrying the tone that reaches far's loudest block.
+func (c *echoCheck) onset(far []float32) int {
+	buf := make([]float32, 0, 2*mixFrame)
+	buf = append(append(buf, c.prev...), far...)
+	nb := len(buf) / echoBlock
+	amp := func(k int) float64 { return goertzel(buf[k*echoBlock:(k+1)*echoBlock], mixRate, 1000) }
+	loud, best := nb-1, 0.0
+	for k := len(c.prev) / echoBlock; k < nb; k++ { // far's loudest block
+		if a := amp(k); a > best {
+			loud, best = k, a
+		}
+	}
+	k := loud
+	for k > 0 && amp(k-1) > best/3 {
+		k--
+	}
+	return k*echoBlock - len(c.prev)
+}
+
 // step adds the burst to tx (what the call will send) and looks for it in
-// far (what the call just delivered).
-func (c *echoCheck) step(tx, far []float32) {
+// far (what the call just delivered). in and out give the engine's
+// microphone and speaker path delays at this moment.
+func (c *echoCheck) step(tx, far []float32, in, out func() time.Duration) {
 	c.frame++
 	if c.sentAt >= 0 {
 		if g := goertzel(far, mixRate, 1000); g > echoHeard {
-			c.rtts = append(c.rtts, c.frame-c.sentAt)
+			// The burst went out at the start of frame sentAt's tx and is
+			// heard from this sample of the frames pulled since.
+			samples := (c.frame-c.sentAt)*mixFrame + c.onset(far)
+			head := c.sentIn + out()
+			c.rtts = append(c.rtts, time.Duration(samples)*time.Second/mixRate+head)
+			c.headset = append(c.headset, head)
 			c.level = max(c.level, float32(g/echoAmp))
 			c.sentAt = -1
 		} else if c.frame-c.sentAt > echoTimeout {
 			c.sentAt = -1
 		}
 	}
+	if c.prev == nil {
+		c.prev = make([]float32, mixFrame)
+	}
+	copy(c.prev, far)
 	if c.sentAt < 0 && c.sent < c.bursts && c.frame%echoGapFrames == 0 {
 		c.sentAt, c.sent = c.frame, c.sent+1
+		c.sentIn = in()
 		c.tone = &toneGen{segs: []toneSeg{{1000, 0, float64(echoBurstFrames) * frameDur.Seconds()}}, repeat: 1, rate: mixRate, gain: echoAmp}
 	}
 	if c.tone != nil {
@@ -174,7 +228,10 @@ func (c *echoCheck) result(js JitterStats) EchoResult {
 	if len(c.rtts) > 0 {
 		s := slices.Clone(c.rtts)
 		slices.Sort(s)
-		r.RoundTrip = time.Duration(s[len(s)/2]) * frameDur
+		r.RoundTrip = s[len(s)/2]
+		h := slices.Clone(c.headset)
+		slices.Sort(h)
+		r.Headset = h[len(h)/2]
 	}
 	return r
 }
@@ -230,7 +287,7 @@ func (e *Engine) stepEcho(legs []*leg, far, tx [][]float32) {
 			}
 			continue
 		}
-		c.step(tx[i], far[i])
+		c.step(tx[i], far[i], e.micPathDelay, e.spkPathDelay)
 		if c.done() {
 			e.endEcho(c)
 		}
@@ -250,4 +307,29 @@ func (e *Engine) endEcho(c *echoCheck) EchoResult {
 		c.res <- r
 	}
 	return r
+}
+
+// micPathDelay is how long ago the samples of the frame being mixed left
+// the microphone: the device buffer, what waits in the ring and the FIFO
+// behind them, and the resampler; 0 without a microphone (the wall clock
+// drives the mix).
+func (e *Engine) micPathDelay() time.Duration {
+	ds := e.in
+	if ds == nil || e.micRes == nil {
+		return 0
+	}
+	dev := time.Duration(ds.fpb+ds.ring.Len()+e.micRes.Delay()) * time.Second / time.Duration(ds.rate)
+	return dev + time.Duration(mixFrame+len(e.micFIFO))*time.Second/mixRate
+}
+
+// spkPathDelay is how long the frame being mixed will take to reach the
+// speaker: the resampler, what is queued before it and the device buffer;
+// 0 without a speaker.
+func (e *Engine) spkPathDelay() time.Duration {
+	ds := e.out
+	if ds == nil || e.spkRes == nil {
+		return 0
+	}
+	return time.Duration(e.spkRes.Delay())*time.Second/mixRate +
+		time.Duration(ds.ring.Len()+ds.fpb)*time.Second/time.Duration(ds.rate)
 }

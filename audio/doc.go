@@ -8,8 +8,10 @@
 // # Signal path
 //
 //	microphone callback -> Ring -> resample to 16 kHz -> echo canceller, noise
-//	suppression, AGC (speexdsp) -> mute -> mix-minus -> per call: resample to the
-//	call's rate -> short queue -> writer goroutine -> CallAudio.Tx
+//	suppression, AGC (speexdsp; at 8 kHz between 2:1 filters when every
+//	call in the headset is narrowband, G.711) -> mute -> mix-minus -> per
+//	call: resample to the call's rate -> short queue -> writer goroutine ->
+//	CallAudio.Tx
 //	CallAudio.Rx -> reader goroutine -> JitterBuffer (20-200 ms, concealment) ->
 //	resample to 16 kHz (drift-following) -> mix (+ tones, announcements) ->
 //	resample to the device rate -> Ring -> speaker callback
@@ -18,10 +20,11 @@
 // frames, clocked by the microphone (or by the wall clock when no
 // microphone can be opened). The device streams are mono, 48 kHz (44.1 kHz
 // if refused), two streams (a full-duplex PortAudio stream spins a core
-// through ALSA's pulse plugin): the microphone with 20 ms buffers (one mix
-// frame per callback: through ALSA and the pulse plugin a capture stream's
-// CPU follows its callback rate), the speaker and ringer with 10 ms (10 ms
-// less delay at the same CPU). Resamplers between rates of a small integer
+// through ALSA's pulse plugin), each with 20 ms buffers, one mix frame per
+// callback: through ALSA and the pulse plugin a stream's CPU follows its
+// callback rate (a 10 ms speaker buffer cost about 1 % of a core more;
+// paFramesPerBufferUnspecified and a 16 kHz device rate do not help, see
+// BenchmarkRealStreams). Resamplers between rates of a small integer
 // ratio (48/16, 16/8 kHz, 44.1/16 kHz) run an exact polyphase filter while
 // no drift is corrected. Recordings are 16 kHz stereo WAV files, agent left
 // and far ends right.
@@ -65,8 +68,9 @@
 // (any microphone, with or without a call: polling opens it, it closes two
 // seconds after the last poll) or, during a call, LevelsChanged events or
 // Levels; the "test" buttons use TestDevice (the ringtone or the test tone
-// on any output device, before it is saved). PlayTone(ToneBusy) is for the app to call when a dial
-// ends busy (the core has no effect for it).
+// on any output device, before it is saved) with TestLevel as its meter.
+// PlayTone(ToneBusy) is for the app to call when a dial ends busy (the
+// core has no effect for it).
 //
 // # Concurrency contract
 //
@@ -74,7 +78,7 @@
 // SetMute may be called from any goroutine and never block: they queue work
 // for the engine's loop goroutine, which owns every stream, call leg,
 // recording and tone. Devices, Levels and Settings may be called from any
-// goroutine and return at once, and so does MicMeter; Stats waits for the
+// goroutine and return at once, and so do MicMeter and TestLevel; Stats waits for the
 // loop (diagnostics and tests only). Check blocks for its duration and
 // TestDevice while its device opens: neither may run on the agent's or the
 // UI's goroutine. The device callbacks touch only Ring buffers and

@@ -71,17 +71,21 @@ func (e echoSource) CallStats(domain.CallID) (domain.CallStats, error) {
 	return domain.CallStats{}, nil
 }
 
-// TestEchoCheck: through an echo service with 200 ms of delay every
-// burst comes back with a round trip of at least that, at about the sent
-// level; a service that returns nothing is one-way audio (Heard 0); a call
-// not in the headset is an error.
+// TestEchoCheck: through an echo service with 200 ms of delay, and one
+// that echoes at once (loopback), every burst comes back at about the sent
+// level with a round trip of the service's delay plus the headset's path
+// (both device buffers at least: the check once counted whole mix frames
+// between the call's queues only, 20 ms on every loopback); a service that
+// returns nothing is one-way audio (Heard 0); a call not in the headset is
+// an error.
 func TestEchoCheck(t *testing.T) {
 	for _, c := range []struct {
-		name string
-		mute bool
-	}{{"echo", false}, {"one-way", true}} {
+		name  string
+		delay time.Duration
+		mute  bool
+	}{{"echo", 200 * time.Millisecond, false}, {"loopback", 0, false}, {"one-way", 200 * time.Millisecond, true}} {
 		t.Run(c.name, func(t *testing.T) {
-			svc := &echoService{rate: 8000, delay: 200 * time.Millisecond, mute: c.mute, quit: make(chan struct{})}
+			svc := &echoService{rate: 8000, delay: c.delay, mute: c.mute, quit: make(chan struct{})}
 			defer close(svc.quit)
 			drv := audiotest.NewDriver()
 			drv.SetMicTone(audiotest.DefaultName, 0)
@@ -103,8 +107,15 @@ func TestEchoCheck(t *testing.T) {
 				}
 				return
 			}
-			if r.Heard != 3 || r.RoundTrip < 200*time.Millisecond || r.RoundTrip > 1500*time.Millisecond || r.Level < 0.5 || r.Level > 1.5 {
-				t.Fatalf("echo check %+v, want 3 bursts back after at least 200 ms at about the sent level", r)
+			if r.Heard != 3 || r.Level < 0.5 || r.Level > 1.5 {
+				t.Fatalf("echo check %+v, want 3 bursts back at about the sent level", r)
+			}
+			// Both device buffers (20 ms each) are on the headset's path.
+			if r.Headset < 40*time.Millisecond || r.Headset > time.Second {
+				t.Fatalf("echo check %+v: headset path %v, want the device buffers (40 ms) and more", r, r.Headset)
+			}
+			if r.RoundTrip-r.Headset < c.delay || r.RoundTrip > c.delay+1500*time.Millisecond {
+				t.Fatalf("echo check %+v, want the service's %v plus the headset path %v", r, c.delay, r.Headset)
 			}
 		})
 	}

@@ -17,17 +17,18 @@ import (
 )
 
 const (
-	mixRate  = 16000 // every call, tone and the processing run at 16 kHz
+	mixRate  = 16000 // every call, tone and the mix run at 16 kHz (the processing at 8 kHz for G.711: procFor)
 	mixFrame = mixRate / 50
 	frameDur = 20 * time.Millisecond
-	// Device buffers (frames per callback). The microphone's is one mix
-	// frame: through ALSA and the pulse plugin a capture stream's CPU
-	// follows its callback rate, and 20 ms buffers deliver exactly the
-	// frames the mix consumes. A playback stream costs about the same at
-	// 10 and 20 ms, so the speaker keeps 10 ms, 10 ms less delay
-	// (BenchmarkRealStreams, BenchmarkLatency).
+	// Device buffers (frames per callback): one mix frame each. Through
+	// ALSA and the pulse plugin a stream's CPU follows its callback rate
+	// (BenchmarkRealStreams, busy 2-core machine: capture 2.0 % at 10 ms,
+	// 0.95 % at 20 ms; playback 2.1 % at 10 ms, 1.1 % at 20 ms; 3.1-3.6 %
+	// with paFramesPerBufferUnspecified; the same at a 16 kHz device rate),
+	// and 20 ms buffers move exactly the frames the mix makes. 20 ms on the
+	// speaker costs about 10 ms of delay more than 10 ms (BenchmarkLatency).
 	micFPB        = 20 * time.Millisecond
-	spkFPB        = 10 * time.Millisecond
+	spkFPB        = 20 * time.Millisecond
 	devLatency    = 20 * time.Millisecond
 	stallAfter    = 2 * time.Second // no callback for this long: the device is gone
 	reopenBackoff = 2 * time.Second
@@ -92,8 +93,7 @@ func WithAnnouncementsDir(dir string) Option { return func(e *Engine) { e.annDir
 func WithSettings(s Settings) Option { return func(e *Engine) { e.settings = s } }
 
 // WithDeviceBuffer sets the device buffer (frames per callback) duration
-// of every stream (default 20 ms for the microphone, 10 ms for the speaker
-// and the ringer).
+// of every stream (default 20 ms).
 func WithDeviceBuffer(d time.Duration) Option {
 	return func(e *Engine) { e.micFPB, e.spkFPB = d, d }
 }
@@ -156,7 +156,8 @@ type Engine struct {
 	tones           []*toneGen
 	anns            []*announcement
 	recs            map[string]*recording
-	proc            processor
+	proc            processor // at mixRate
+	procNB          processor // at narrowRate, for narrowband calls (procFor)
 	clockStart      time.Time
 	clockFrames     int64
 	lastUse         time.Time
@@ -181,6 +182,9 @@ type Engine struct {
 	auxGen          *toneGen
 	auxUntil        time.Time
 	auxBuf          []float32
+	auxPeak         float32
+	auxAt           time.Time
+	auxLevel        atomic.Uint32 // TestLevel
 }
 
 type frameBufs struct {
@@ -395,9 +399,7 @@ func (e *Engine) ApplySettings(s Settings) {
 		old := e.settings
 		e.settings = s
 		if old.EchoCancel != s.EchoCancel || old.NoiseSuppress != s.NoiseSuppress || old.AutoGain != s.AutoGain {
-			if e.proc != nil {
-				e.proc.Close()
-			}
+			e.closeProc()
 			e.proc = e.newProc()
 		}
 		if old.Microphone != s.Microphone || old.Speaker != s.Speaker {
@@ -536,9 +538,7 @@ func (e *Engine) shutdown() {
 	for _, a := range e.anns {
 		e.post(domain.AnnouncementDone{ID: a.id, Reason: "audio engine stopped"})
 	}
-	if e.proc != nil {
-		e.proc.Close()
-	}
+	e.closeProc()
 	for _, c := range e.checks {
 		c.finish(e, errors.New("audio engine stopped"))
 	}
@@ -683,8 +683,8 @@ func (e *Engine) frame(mic []float32) {
 		b.ref[s] = limit(v)
 	}
 	// 4. microphone processing, meter, mute
-	if e.proc != nil {
-		e.proc.Process(mic, b.ref)
+	if p := e.procFor(legs); p != nil {
+		p.Process(mic, b.ref)
 	}
 	e.micLevel.Store(math.Float32bits(peak(mic)))
 	for _, c := range e.checks {
@@ -749,18 +749,20 @@ func (e *Engine) frame(mic []float32) {
 			e.out.primed.Store(true)
 		}
 		// Keep the speaker queue short: measured before each 20 ms write, more
-		// than 15 ms still queued is delay that never drains when the
-		// microphone and the speaker share a clock. Trim a standing excess
-		// after half a second, a large one at once.
+		// than one device buffer and 5 ms still queued is delay that never
+		// drains when the microphone and the speaker share a clock. Trim a
+		// standing excess (to one device buffer) after half a second, a
+		// large one at once.
 		lvl := ring.Len()
+		keep := max(e.out.rate/100, e.out.fpb)
 		switch {
 		case lvl > e.out.rate/10:
-			e.out.skip.Store(int64(lvl - e.out.rate/100))
+			e.out.skip.Store(int64(lvl - keep))
 			e.out.standing = 0
-		case lvl > e.out.rate*15/1000:
+		case lvl > keep+e.out.rate*5/1000:
 			e.out.standing++
 			if e.out.standing > 25 {
-				e.out.skip.Store(int64(lvl - e.out.rate/100))
+				e.out.skip.Store(int64(lvl - keep))
 				e.out.standing = 0
 			}
 		default:

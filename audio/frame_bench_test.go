@@ -9,24 +9,30 @@ import (
 // call with the default settings, without devices, goroutines or the
 // network: microphone 48 -> 16 kHz, echo canceller + noise suppression +
 // AGC, jitter buffer, call 8 <-> 16 kHz both ways, mix, speaker 16 -> 48 kHz.
+// "processing" runs the echo canceller and the preprocessor at 16 kHz,
+// "processing-narrowband" at 8 kHz (what a G.711 call gets), and
+// "no-processing" not at all.
 func BenchmarkFrameDSP(b *testing.B) {
-	for _, proc := range []bool{true, false} {
-		name := "processing"
-		if !proc {
-			name = "no-processing"
-		}
-		b.Run(name, func(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		rate int // processing rate, 0: none
+	}{{"processing", mixRate}, {"processing-narrowband", narrowRate}, {"no-processing", 0}} {
+		proc := c.rate != 0
+		b.Run(c.name, func(b *testing.B) {
 			micRes, spkRes := NewResampler(48000, mixRate), NewResampler(mixRate, 48000)
 			rxRes, txRes := NewResampler(8000, mixRate), NewResampler(mixRate, 8000)
 			jb := NewJitterBuffer(8000, 160, 20*time.Millisecond, 200*time.Millisecond)
 			var p processor
 			if proc {
-				sp, err := newSpeex(mixRate, mixFrame, true, true, true)
+				sp, err := newSpeex(c.rate, c.rate/50, true, true, true)
 				if err != nil {
 					b.Skip(err)
 				}
-				defer sp.Close()
 				p = sp
+				if c.rate == narrowRate {
+					p = newNarrowband(sp)
+				}
+				defer p.Close()
 			}
 			dev := sine(48000, 700, 0.3, 960, 0)
 			net := sine(8000, 500, 0.3, 160, 0)

@@ -161,6 +161,7 @@ func (e *Engine) stepTest(now time.Time) {
 	if now.After(e.auxUntil) || (e.auxGen != nil && e.auxGen.done) || now.Sub(ds.lastSeen) > stallAfter {
 		e.closeAside(ds)
 		e.aux, e.auxGen = nil, nil
+		e.auxLevel.Store(0)
 		return
 	}
 	fr := ds.rate / 50
@@ -172,8 +173,20 @@ func (e *Engine) stepTest(now time.Time) {
 		clear(buf)
 		e.auxGen.mix(buf)
 		ds.ring.Write(buf)
+		e.auxPeak = max(e.auxPeak, peak(buf))
+	}
+	if now.Sub(e.auxAt) >= levelsEvery {
+		e.auxLevel.Store(math.Float32bits(e.auxPeak))
+		e.auxPeak, e.auxAt = 0, now
 	}
 }
+
+// TestLevel is the level (0..1, the peak over the last ~66 ms) of the
+// sound TestDevice is playing, 0 when none is: the settings' meter for the
+// device under test, polled at 10-20 Hz like MicMeter. It measures what is
+// handed to the device (up to 100 ms ahead of what is heard). It never
+// blocks.
+func (e *Engine) TestLevel() float32 { return math.Float32frombits(e.auxLevel.Load()) }
 
 // rescanIfFailed rescans before opening a stream when a device failed and
 // nothing is open (the list PortAudio holds may be stale).

@@ -67,11 +67,17 @@ func TestMicMeterMissingDevice(t *testing.T) {
 }
 
 // TestDeviceTestTone: TestDevice plays the ringtone on exactly the device
-// asked for (not the default, not the saved ringer), stops after its
-// duration, and refuses a missing device with ErrNoDevice.
+// asked for (not the default, not the saved ringer), shows on TestLevel,
+// stops after its duration (the meter back at 0), and refuses a missing device with ErrNoDevice.
 func TestDeviceTestTone(t *testing.T) {
 	drv := audiotest.NewDriver("bell")
 	e, _, _ := newEngine(t, drv, audiotest.NewSource())
+	// The continuous test tone (long enough for any load) shows on the
+	// meter; the ringtone below replaces it.
+	if err := e.TestDevice(audiotest.ID("bell"), audio.ToneTest, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the test meter shows the test tone", func() bool { return e.TestLevel() > 0.2 })
 	if err := e.TestDevice(audiotest.ID("bell"), audio.ToneRing, 1500*time.Millisecond); err != nil {
 		t.Fatal(err)
 	}
@@ -82,6 +88,7 @@ func TestDeviceTestTone(t *testing.T) {
 		t.Fatalf("the default device played during the test")
 	}
 	eventually(t, "test stream closed after its duration", func() bool { return len(drv.OpenStreams()) == 0 })
+	eventually(t, "the test meter back to 0", func() bool { return e.TestLevel() == 0 })
 	err := e.TestDevice(audiotest.ID("unplugged"), audio.ToneRing, time.Second)
 	if !errors.Is(err, audio.ErrNoDevice) {
 		t.Fatalf("missing device: %v, want ErrNoDevice", err)

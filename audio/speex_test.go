@@ -3,6 +3,7 @@
 package audio
 
 import (
+	"fmt"
 	"math"
 	"math/rand"
 	"testing"
@@ -11,13 +12,26 @@ import (
 // TestEchoCancellerERLE sends a speech-band noise signal through a
 // synthetic room (40 ms delay plus a decaying reflection tail) into the
 // microphone and requires the echo to come out at least 20 dB quieter
-// once the canceller has converged.
+// once the canceller has converged: at 16 kHz, and at 8 kHz through
+// narrowband (the processor of G.711 calls), both on 16 kHz frames.
 func TestEchoCancellerERLE(t *testing.T) {
-	p, err := newSpeex(mixRate, mixFrame, true, false, false)
-	if err != nil {
-		t.Fatal(err)
+	for _, rate := range []int{mixRate, narrowRate} {
+		t.Run(fmt.Sprint(rate), func(t *testing.T) {
+			sp, err := newSpeex(rate, rate/50, true, false, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var p processor = sp
+			if rate == narrowRate {
+				p = newNarrowband(sp)
+			}
+			defer p.Close()
+			testERLE(t, p)
+		})
 	}
-	defer p.Close()
+}
+
+func testERLE(t *testing.T, p processor) {
 	rng := rand.New(rand.NewSource(7))
 	// Room impulse response: direct path after 40 ms, then reflections.
 	ir := make([]float32, mixRate*120/1000)
@@ -100,5 +114,54 @@ func TestNoiseSuppressionAndAGC(t *testing.T) {
 		t.Fatalf("stationary noise reduced by %.1f dB, want >= 6", red)
 	} else {
 		t.Logf("noise reduced by %.1f dB", red)
+	}
+}
+
+// passThrough is a processor that changes nothing.
+type passThrough struct{}
+
+func (passThrough) Process(mic, ref []float32) {}
+func (passThrough) Close()                     {}
+
+// TestNarrowbandFrames: every 16 kHz frame comes back from the 8 kHz
+// processing at once (no frame of delay), a 1 kHz tone at its level and
+// delayed only by the two filters, and content above 4 kHz is removed.
+func TestNarrowbandFrames(t *testing.T) {
+	for _, c := range []struct {
+		hz   float64
+		want float64 // output amplitude
+	}{{1000, 0.5}, {6000, 0}} {
+		n := newNarrowband(passThrough{})
+		in := sine(mixRate, c.hz, 0.5, 50*mixFrame, 0)
+		ref := make([]float32, mixFrame)
+		out := make([]float32, 0, len(in))
+		for f := 0; f < 50; f++ {
+			fr := append([]float32(nil), in[f*mixFrame:(f+1)*mixFrame]...)
+			n.Process(fr, ref)
+			out = append(out, fr...)
+		}
+		tail := out[10*mixFrame:]
+		if g := goertzel(tail, mixRate, c.hz); math.Abs(g-c.want) > 0.02 {
+			t.Fatalf("%v Hz: amplitude %.3f after 8 kHz processing, want %.2f", c.hz, g, c.want)
+		}
+		if c.want == 0 {
+			continue
+		}
+		// The delay: the lag with the best match, under 4 ms.
+		best, lag := -1.0, 0
+		for d := 0; d < mixRate/50; d++ {
+			var acc float64
+			for i := 0; i < 4*mixFrame; i++ {
+				acc += float64(tail[i+d]) * float64(in[10*mixFrame+i])
+			}
+			if acc > best {
+				best, lag = acc, d
+			}
+		}
+		// A 1 kHz tone repeats every 16 samples: the filters' delay is
+		// 22 + 2*11 = 44 samples, seen modulo the period.
+		if want := (n.micDown.Delay() + 2*n.up.Delay()) % 16; lag%16 != want {
+			t.Fatalf("delay %d samples (mod 16), want %d", lag%16, want)
+		}
 	}
 }

@@ -12,6 +12,7 @@ type devStream struct {
 	s         Stream
 	role      Role
 	rate      int
+	fpb       int // frames per device buffer
 	ring      *Ring
 	calls     atomic.Uint64
 	underruns atomic.Uint64
@@ -54,12 +55,12 @@ type deadStream struct {
 func (e *Engine) tryOpen(role Role, id DeviceID, input bool) (*devStream, error) {
 	var lastErr error
 	for _, rate := range []int{e.devRate, 48000, 44100} {
-		ds := &devStream{role: role, rate: rate, ring: NewRing(rate / 2)}
 		fpb := e.spkFPB
 		if input {
 			fpb = e.micFPB
 		}
-		cfg := StreamConfig{Rate: rate, FramesPerBuffer: int(time.Duration(rate) * fpb / time.Second), Latency: devLatency}
+		ds := &devStream{role: role, rate: rate, fpb: int(time.Duration(rate) * fpb / time.Second), ring: NewRing(rate / 2)}
+		cfg := StreamConfig{Rate: rate, FramesPerBuffer: ds.fpb, Latency: devLatency}
 		idc := id
 		if input {
 			cfg.Input, cfg.Callback = &idc, ds.inputCallback
