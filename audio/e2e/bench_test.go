@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/callcentre/softphone/agent/domain"
+	"github.com/callcentre/softphone/audio"
 	"github.com/callcentre/softphone/lab/kamailio"
 	"github.com/callcentre/softphone/lab/pulse"
 )
@@ -103,28 +104,54 @@ func baresipPulse(t testing.TB, k *kamailio.Server, srv *pulse.Server) *exec.Cmd
 }
 
 // BenchmarkCallCPUWithAudio measures one 10 s G.711 call from our full media
-// stack (sip engine + audio engine with echo canceller and AGC on, PortAudio
-// -> ALSA -> pulse plugin -> private pulseaudio; the whole test process) to
-// a baresip using the same ALSA -> pulse path, side by side.
+// stack (sip engine + audio engine, PortAudio -> ALSA -> pulse plugin ->
+// private pulseaudio; the whole test process) to a baresip using the same
+// ALSA -> pulse path, side by side: "processing" with the echo canceller and
+// AGC on (the lab microphone is a steady sine, so noise suppression is off
+// in stackK), "no-processing" with all three off, the processing baresip's
+// configuration runs (none).
 func BenchmarkCallCPUWithAudio(b *testing.B) {
 	srv, k, _, tel, media, events := stackK(b)
 	bob := baresipPulse(b, k, srv)
-	for range b.N {
-		id := domain.NewCallID()
-		if err := tel.Dial(id, "bob"); err != nil {
-			b.Fatal(err)
-		}
-		events.wait(b, "answer", func(in domain.Input) bool { a, ok := in.(domain.CallAnswered); return ok && a.ID == id })
-		media.SetAudioRoute([]domain.CallID{id})
-		time.Sleep(3 * time.Second) // opening an ALSA capture through pulse costs CPU once
-		ours, theirs, t0 := selfCPU(), procCPU(bob.Process.Pid), time.Now()
-		time.Sleep(10 * time.Second)
-		wall := time.Since(t0)
-		ours, theirs = selfCPU()-ours, procCPU(bob.Process.Pid)-theirs
-		media.SetAudioRoute(nil)
-		_ = tel.Hangup(id)
-		b.ReportMetric(100*ours.Seconds()/wall.Seconds(), "cpu%-ours-sip+audio")
-		b.ReportMetric(100*theirs.Seconds()/wall.Seconds(), "cpu%-baresip-pulse")
-		b.ReportMetric(float64(media.Stats().Underruns), "underruns")
+	withProc := media.Settings()
+	noProc := withProc
+	noProc.EchoCancel, noProc.NoiseSuppress, noProc.AutoGain = false, false, false
+	for _, c := range []struct {
+		name string
+		set  audio.Settings
+	}{{"processing", withProc}, {"no-processing", noProc}} {
+		b.Run(c.name, func(b *testing.B) {
+			media.ApplySettings(c.set)
+			for range b.N {
+				id := domain.NewCallID()
+				if err := tel.Dial(id, "bob"); err != nil {
+					b.Fatal(err)
+				}
+				events.wait(b, "answer", func(in domain.Input) bool { a, ok := in.(domain.CallAnswered); return ok && a.ID == id })
+				media.SetAudioRoute([]domain.CallID{id})
+				time.Sleep(3 * time.Second) // opening an ALSA capture through pulse costs CPU once
+				under0 := media.Stats().Underruns
+				ours, theirs, t0 := selfCPU(), procCPU(bob.Process.Pid), time.Now()
+				time.Sleep(10 * time.Second)
+				wall := time.Since(t0)
+				ours, theirs = selfCPU()-ours, procCPU(bob.Process.Pid)-theirs
+				under := media.Stats().Underruns - under0
+				media.SetAudioRoute(nil)
+				_ = tel.Hangup(id)
+				// A local hang-up posts nothing: wait until the call is gone,
+				// so the next call's window starts without this one.
+				for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+					if _, err := tel.CallAudio(id); err != nil {
+						break
+					}
+					if time.Now().After(deadline) {
+						b.Fatal("the call was not gone 20 s after hanging up")
+					}
+				}
+				b.ReportMetric(100*ours.Seconds()/wall.Seconds(), "cpu%-ours-sip+audio")
+				b.ReportMetric(100*theirs.Seconds()/wall.Seconds(), "cpu%-baresip-pulse")
+				b.ReportMetric(float64(under), "underruns")
+			}
+		})
 	}
 }
