@@ -124,9 +124,10 @@ type Config struct {
 	// and the core says so in plain words (App.AudioErr tells why).
 	NoAudio bool
 	// AudioDriver is the sound device layer (nil: PortAudio, which the
-	// app opens and closes; when it cannot be initialised the app runs
-	// without audio). Tests pass audiotest's fake driver; a given driver
-	// is closed by the caller after App.Close.
+	// app opens at the audio engine's first use and closes; when it
+	// cannot be initialised calls connect without sound). Tests pass
+	// audiotest's fake driver; a given driver is closed by the caller
+	// after App.Close.
 	AudioDriver audio.Driver
 	// AudioSettings are the audio settings while nobody is signed in and
 	// the defaults under an agent's saved ones (nil:
@@ -189,20 +190,12 @@ type App struct {
 	// Outbox delivers call logs to the external CRM (nil without one):
 	// Status, DeadLetters and Resend for the UI.
 	Outbox *outbox.Worker
-	// Audio is the audio engine, the agent's Media port (nil without
-	// audio, see AudioErr): Devices, Levels, Refresh, Check (the pre-shift
-	// check), PlayTone for the settings screen. The signed-in agent's
-	// audio settings and recordings directory (RecordingsDir) are applied
-	// at sign-in.
-	Audio *audio.Engine
-	// AudioErr says why there is no audio (wrapping ErrAudioOff): turned
-	// off (Config.NoAudio) or the sound system could not be initialised.
-	// nil with audio.
-	AudioErr error
 
 	log       *slog.Logger
 	dataDir   string
 	baseAudio audio.Settings
+	audio     *audioPort // the agent's Media port; nil with audio off
+	audioOff  error      // why audio is off (Config.NoAudio)
 	audioSess *audioSession
 	onPop     func(ScreenPop)
 	crmSess   *crmSession
@@ -291,14 +284,14 @@ func Build(ctx context.Context, cfg Config) (_ *App, err error) {
 
 	a.buildAudio(cfg, dir)
 	ports := agent.Ports{Telephony: a.SIP, CallLog: calls, Directory: crmw.directory}
-	if a.Audio != nil {
-		ports.Telephony = a.Audio.WrapTelephony(a.SIP) // DTMF feedback in the headset
-		ports.Media = a.Audio
+	if a.audio != nil {
+		ports.Telephony = dtmfFeedback{Telephony: a.SIP, p: a.audio} // DTMF feedback in the headset
+		ports.Media = a.audio
 	}
 	a.Agent = agent.New(ports, agent.WithLogger(log))
 	a.SIP.Attach(a.Agent)
-	if a.Audio != nil {
-		a.Audio.Attach(a.Agent)
+	if a.audio != nil {
+		a.audio.Attach(a.Agent)
 	}
 	wake := func() {}
 	if a.Outbox != nil {
@@ -321,7 +314,7 @@ func Build(ctx context.Context, cfg Config) (_ *App, err error) {
 		flush = DefaultFlushTimeout
 	}
 	a.closers = append(a.closers, a.watchAgent(flush))
-	if a.Audio != nil {
+	if a.audio != nil {
 		a.closers = append(a.closers, a.watchAudio())
 	}
 

@@ -15,31 +15,34 @@ import (
 	"github.com/callcentre/softphone/audio"
 )
 
-// newPortAudio opens the PortAudio driver; tests replace it to simulate a
-// machine where PortAudio cannot be initialised.
+// newPortAudio opens the PortAudio driver (at the audio engine's first
+// device scan); tests replace it to count that or to simulate a machine
+// where PortAudio cannot be initialised.
 var newPortAudio = func() (audio.Driver, error) { return audio.NewPortAudio() }
 
-// buildAudio constructs the audio engine over the configured driver (or
-// PortAudio) and the SIP engine's calls. It never fails the app: without
-// audio (Config.NoAudio, or no driver) App.Audio stays nil, App.AudioErr
-// says why and the core reports calls without sound in plain words.
+// buildAudio prepares the audio engine over the configured driver (or
+// PortAudio) and the SIP engine's calls, the agent's Media port. Neither
+// is opened here: the engine starts at the first thing that needs sound
+// and PortAudio is initialised at its first device scan (audioPort). It
+// never fails the app: with Config.NoAudio there is no port and AudioErr
+// says why; a sound system that cannot be initialised is reported by the
+// device lists (AudioDevices), AudioErr and the engine's device events,
+// and calls connect without sound.
 func (a *App) buildAudio(cfg Config, dataDir string) {
 	if cfg.NoAudio {
-		a.AudioErr = fmt.Errorf("%w: turned off in the configuration", ErrAudioOff)
+		a.audioOff = fmt.Errorf("%w: turned off in the configuration", ErrAudioOff)
 		a.log.Warn("audio is off: calls connect without sound", "reason", "configuration")
 		return
 	}
-	drv := cfg.AudioDriver
-	if drv == nil {
-		pa, err := newPortAudio()
-		if err != nil {
-			a.AudioErr = fmt.Errorf("%w: the sound system could not be initialised: %w", ErrAudioOff, err)
-			a.log.Error("audio is off: calls connect without sound", "err", err)
-			return
-		}
-		drv = pa
-		a.closers = append(a.closers, pa.Close)
+	p := &audioPort{firstScan: make(chan struct{})}
+	drv := &scanDriver{onScan: p.scanned}
+	if cfg.AudioDriver != nil {
+		given := cfg.AudioDriver
+		drv.open = func() (audio.Driver, error) { return given, nil }
+	} else {
+		drv.open, drv.own = newPortAudio, true
 	}
+	p.drv = drv
 	ann := cfg.AnnouncementsDir
 	if ann == "" {
 		ann = filepath.Join(dataDir, "announcements")
@@ -49,16 +52,81 @@ func (a *App) buildAudio(cfg Config, dataDir string) {
 		set = *cfg.AudioSettings
 	}
 	a.baseAudio = set
-	opts := []audio.Option{
-		audio.WithLogger(a.log), audio.WithSettings(set), audio.WithAnnouncementsDir(ann),
-	}
-	if cfg.OnAudioEvent != nil {
-		opts = append(opts, audio.WithEventHandler(cfg.OnAudioEvent))
+	p.settings = set
+	onEvent := cfg.OnAudioEvent
+	log := a.log
+	p.build = func(s audio.Settings) *audio.Engine {
+		log.Info("starting the audio engine")
+		return audio.New(drv, a.SIP, audio.WithLogger(log), audio.WithSettings(s), audio.WithAnnouncementsDir(ann),
+			audio.WithEventHandler(func(ev audio.Event) {
+				if _, ok := ev.(audio.DevicesChanged); ok {
+					p.scanned()
+				}
+				if onEvent != nil {
+					onEvent(ev)
+				}
+			}))
 	}
 	// No recordings directory until an agent signs in: recordings belong
 	// to the agent's profile.
-	a.Audio = audio.New(drv, a.SIP, opts...)
-	a.closers = append(a.closers, a.Audio.Close)
+	a.audio = p
+	a.closers = append(a.closers, p.close)
+}
+
+// Audio returns the audio engine, starting it if it is not running yet
+// (cheap: PortAudio is initialised on the engine's own goroutine). The
+// agent's calls, the desk's device lists, meters, test buttons and the
+// pre-shift check start it; an idle desk does not. Without audio
+// (Config.NoAudio, or after App.Close) it returns an error wrapping
+// ErrAudioOff. A sound system that cannot be initialised still gives an
+// engine, whose streams then fail (see AudioErr and AudioDevices).
+func (a *App) Audio() (*audio.Engine, error) {
+	if a.audio == nil {
+		return nil, a.audioOff
+	}
+	return a.audio.engine()
+}
+
+// AudioStarted reports whether the audio engine is running (for the
+// desk's diagnostics and tests).
+func (a *App) AudioStarted() bool { return a.audio != nil && a.audio.started() != nil }
+
+// AudioErr says why there is no sound, wrapping ErrAudioOff: turned off
+// in the configuration, or the sound system could not be initialised
+// (known once the engine has tried, at its first use). nil while audio
+// is available or has not been tried yet.
+func (a *App) AudioErr() error {
+	if a.audio == nil {
+		return a.audioOff
+	}
+	d := a.audio.drv
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.drv == nil && d.tried {
+		return d.openErr
+	}
+	return nil
+}
+
+// AudioDevices starts the audio engine if needed, waits for its first
+// device scan (until ctx ends) and returns the devices of its last scan,
+// starting a rescan for the next call. It blocks: call it off the UI
+// goroutine. A scan that failed with nothing listed is the error (one
+// wrapping ErrAudioOff when the sound system could not be initialised).
+func (a *App) AudioDevices(ctx context.Context) ([]audio.Device, error) {
+	if a.audio == nil {
+		return nil, a.audioOff
+	}
+	return a.audio.devices(ctx)
+}
+
+// AudioSettings returns the audio settings in force: the running engine's,
+// or those it will start with.
+func (a *App) AudioSettings() audio.Settings {
+	if a.audio == nil {
+		return a.baseAudio
+	}
+	return a.audio.currentSettings()
 }
 
 // RecordingsDir is the directory holding the recordings of agentID's
@@ -193,7 +261,9 @@ func (as *audioSession) busyTone(id domain.CallID) {
 	}
 	as.mu.Unlock()
 	if !seen {
-		as.a.Audio.PlayTone(audio.ToneBusy)
+		if e, err := as.a.Audio(); err == nil {
+			e.PlayTone(audio.ToneBusy)
+		}
 	}
 }
 
@@ -207,16 +277,14 @@ func (as *audioSession) agentChanged(id string) {
 	}
 	a := as.a
 	if id == "" {
-		a.Audio.SetRecordingsDir("")
-		a.Audio.ApplySettings(a.baseAudio)
+		a.audio.setAgent(a.baseAudio, "")
 		return
 	}
-	a.Audio.SetRecordingsDir(RecordingsDir(a.dataDir, id))
 	set, err := a.loadAudioSettings(id)
 	if err != nil {
 		a.log.Error("audio settings not loaded; using the defaults", "agent", id, "err", err)
 	}
-	a.Audio.ApplySettings(set)
+	a.audio.setAgent(set, RecordingsDir(a.dataDir, id))
 }
 
 // loadAudioSettings reads the agent's audio settings from their profile
@@ -235,12 +303,13 @@ func (a *App) loadAudioSettings(id string) (audio.Settings, error) {
 
 // SaveAudioSettings stores s in the signed-in agent's profile settings
 // (keeping the other settings there) and applies it to the audio engine:
-// open streams move to the new devices without dropping a call. It
-// blocks on disk: call it off the UI goroutine. Without audio it returns
-// AudioErr; with nobody signed in ErrNotSignedIn.
+// open streams move to the new devices without dropping a call (an
+// engine not started yet starts with them). It blocks on disk: call it
+// off the UI goroutine. With audio turned off it returns AudioErr; with
+// nobody signed in ErrNotSignedIn.
 func (a *App) SaveAudioSettings(s audio.Settings) error {
-	if a.Audio == nil {
-		return a.AudioErr
+	if a.audio == nil {
+		return a.audioOff
 	}
 	a.audioSess.mu.Lock()
 	id := a.audioSess.agentID
@@ -266,15 +335,16 @@ func (a *App) SaveAudioSettings(s audio.Settings) error {
 	if err := p.PutSettings(doc); err != nil {
 		return err
 	}
-	a.Audio.ApplySettings(s)
+	a.audio.apply(s)
 	return nil
 }
 
 // ApplyAudioSettings applies s to the audio engine without storing it
-// (the desktop stores its settings itself, with the same field names);
-// nothing happens without audio.
+// (the desktop stores its settings itself, with the same field names; an
+// engine not started yet starts with them); nothing happens without
+// audio.
 func (a *App) ApplyAudioSettings(s audio.Settings) {
-	if a.Audio != nil {
-		a.Audio.ApplySettings(s)
+	if a.audio != nil {
+		a.audio.apply(s)
 	}
 }

@@ -74,8 +74,14 @@ func TestAudioDemoOnPulse(t *testing.T) {
 			t.Errorf("close: %v", err)
 		}
 	})
-	if a.Audio == nil {
-		t.Fatalf("no audio engine on the lab pulseaudio: %v", a.AudioErr)
+	if a.AudioStarted() {
+		t.Fatal("the audio engine started before anything needed sound")
+	}
+	dctx, dcancel := context.WithTimeout(context.Background(), 60*time.Second)
+	devs, err := a.AudioDevices(dctx) // starts the engine: PortAudio's first scan
+	dcancel()
+	if err != nil || len(devs) == 0 {
+		t.Fatalf("no audio devices on the lab pulseaudio: %v (%v)", err, a.AudioErr())
 	}
 
 	// The agent's profile already holds desktop settings (ui.Settings'
@@ -100,9 +106,9 @@ func TestAudioDemoOnPulse(t *testing.T) {
 	c.wait("initial state", func(s control.State) bool { return s.Agent.Status == "offline" }, false)
 	c.post("/v1/login", map[string]string{"agent_id": agentID, "name": "Pulse Agent"})
 	c.wait("available and registered", func(s control.State) bool { return s.Agent.Status == "available" }, false)
-	for deadline := time.Now().Add(20 * time.Second); a.Audio.Settings() != want; time.Sleep(20 * time.Millisecond) {
+	for deadline := time.Now().Add(20 * time.Second); a.AudioSettings() != want; time.Sleep(20 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			t.Fatalf("audio settings %+v after sign-in, want the profile's %+v", a.Audio.Settings(), want)
+			t.Fatalf("audio settings %+v after sign-in, want the profile's %+v", a.AudioSettings(), want)
 		}
 	}
 
@@ -200,13 +206,13 @@ func TestAudioDemoOnPulse(t *testing.T) {
 	})
 
 	t.Run("save settings", func(t *testing.T) {
-		set := a.Audio.Settings()
+		set := a.AudioSettings()
 		set.AutoGain = false
 		if err := a.SaveAudioSettings(set); err != nil {
 			t.Fatal(err)
 		}
-		if a.Audio.Settings() != set {
-			t.Fatalf("applied %+v, want %+v", a.Audio.Settings(), set)
+		if a.AudioSettings() != set {
+			t.Fatalf("applied %+v, want %+v", a.AudioSettings(), set)
 		}
 		var doc map[string]any
 		if _, err := p.GetSettings(&doc); err != nil {

@@ -68,21 +68,14 @@ func buildQuiet(t *testing.T, cfg Config) *App {
 // Without audio the app still runs, and says why there is no sound.
 func TestBuildWithoutAudio(t *testing.T) {
 	a := buildQuiet(t, Config{NoAudio: true})
-	if a.Audio != nil || !errors.Is(a.AudioErr, ErrAudioOff) || a.Agent == nil {
-		t.Fatalf("audio %v err %v agent %v", a.Audio, a.AudioErr, a.Agent)
+	if e, err := a.Audio(); e != nil || !errors.Is(err, ErrAudioOff) || !errors.Is(a.AudioErr(), ErrAudioOff) || a.Agent == nil {
+		t.Fatalf("audio %v err %v %v agent %v", e, err, a.AudioErr(), a.Agent)
+	}
+	if _, err := a.AudioDevices(context.Background()); !errors.Is(err, ErrAudioOff) {
+		t.Fatalf("devices without audio: %v", err)
 	}
 	if err := a.SaveAudioSettings(audio.DefaultSettings()); !errors.Is(err, ErrAudioOff) {
 		t.Fatalf("save without audio: %v", err)
-	}
-}
-
-func TestBuildWhenPortAudioFails(t *testing.T) {
-	old := newPortAudio
-	newPortAudio = func() (audio.Driver, error) { return nil, audio.ErrNotImplemented }
-	t.Cleanup(func() { newPortAudio = old })
-	a := buildQuiet(t, Config{})
-	if a.Audio != nil || !errors.Is(a.AudioErr, ErrAudioOff) || !errors.Is(a.AudioErr, audio.ErrNotImplemented) {
-		t.Fatalf("audio %v err %v", a.Audio, a.AudioErr)
 	}
 }
 
@@ -114,7 +107,7 @@ func TestAudioWiringFakeDriver(t *testing.T) {
 			}
 		}
 	}
-	until("the profile's audio settings", func() bool { return a.Audio.Settings() == want })
+	until("the profile's audio settings", func() bool { return a.AudioSettings() == want })
 	until("registered", func() bool { return a.Agent.Snapshot().Registration.State == domain.RegRegistered })
 	heard := func(what string, freq float64) {
 		t.Helper()
@@ -157,7 +150,7 @@ func TestAudioWiringFakeDriver(t *testing.T) {
 	if err := a.Agent.Logout(); err != nil {
 		t.Fatal(err)
 	}
-	until("defaults after sign-out", func() bool { return a.Audio.Settings() == audio.DefaultSettings() })
+	until("defaults after sign-out", func() bool { return a.AudioSettings() == audio.DefaultSettings() })
 }
 
 func lastSecond(x []float32) []float32 {

@@ -36,25 +36,36 @@
 // connected: bursts heard back, round trip) serve the desk's pre-shift
 // check over the audio engine.
 //
-// Audio: Build constructs the audio engine (App.Audio, package audio)
-// over PortAudio (or Config.AudioDriver) and the SIP engine's calls, as the
-// agent's Media port, with the Telephony port wrapped for DTMF feedback.
-// With Config.NoAudio, or when PortAudio cannot be initialised, the app
-// runs without audio: App.Audio is nil, App.AudioErr (wrapping
-// ErrAudioOff) says why, an error is logged, and the core reports in
-// plain words that calls have no sound; Build never fails for it. At an
-// agent's sign-in the engine takes the agent's audio settings from the
-// store profile's settings document (the desktop's ui.Settings field
-// names: Microphone, Speaker, Ringer as AudioDeviceKey text, EchoCancel,
-// NoiseSuppression, AutoGain; SaveAudioSettings merges them in) and
-// records into the profile's RecordingsDir; at sign-out it returns to
-// Config.AudioSettings and refuses recordings. A dial that ends busy
-// plays the busy tone (the core has no effect for it). Device, level and
-// recording events go to Config.OnAudioEvent.
+// Audio: the agent's Media port is the audio engine (package audio) over
+// PortAudio (or Config.AudioDriver) and the SIP engine's calls, with the
+// Telephony port wrapped for DTMF feedback. Build opens neither: the
+// engine starts at the first thing that needs sound (a ringing or dialled
+// call, a tone, App.Audio for the desk's meters and tests, AudioDevices
+// for its device lists, the pre-shift check) and PortAudio is initialised
+// at the engine's first device scan, on the engine's goroutine. An idle
+// desk thus runs no audio goroutine and has not loaded the sound
+// system's plugin libraries. With Config.NoAudio there is no engine:
+// App.Audio and App.AudioErr return an error wrapping ErrAudioOff and the
+// core reports in plain words that calls have no sound. When PortAudio
+// cannot be initialised, the device lists return that error (wrapping
+// ErrAudioOff; so does AudioErr from then on), the engine reports the
+// devices unavailable and calls connect without sound; Build never fails
+// for it. At an agent's sign-in the engine takes (or, not started yet,
+// will start with) the agent's audio settings from the store profile's
+// settings document (the desktop's ui.Settings field names: Microphone,
+// Speaker, Ringer as AudioDeviceKey text, EchoCancel, NoiseSuppression,
+// AutoGain; SaveAudioSettings merges them in) and records into the
+// profile's RecordingsDir; at sign-out it returns to Config.AudioSettings
+// and refuses recordings. A dial that ends busy plays the busy tone (the
+// core has no effect for it). Device, level and recording events go to
+// Config.OnAudioEvent.
 //
 // # Concurrency contract
 //
 // Build and Close are called once each from cmd's main goroutine. The
 // fields of App are set by Build and never change; the objects they
 // point to are safe for concurrent use as their own packages document.
+// The audio methods (Audio, AudioDevices, AudioSettings, AudioErr,
+// ApplyAudioSettings) are safe from any goroutine; the engine is started
+// once, under a lock, by whichever needs it first.
 package app

@@ -27,8 +27,9 @@ var (
 	// ErrNoCRM means SignInCRM was called without an external CRM
 	// (Salesforce or the webhook) configured.
 	ErrNoCRM = errors.New("no external crm is configured")
-	// ErrAudioOff is wrapped by App.AudioErr when the app runs without
-	// audio (turned off, or the sound system could not be initialised).
+	// ErrAudioOff is wrapped by App.AudioErr (and the audio methods'
+	// errors) when the app runs without audio (turned off, or the sound
+	// system could not be initialised).
 	ErrAudioOff = errors.New("audio is off")
 	// ErrNotSignedIn means SignInCRM was called while no agent is signed
 	// in.

@@ -22,23 +22,29 @@ import (
 // PreShiftCheck runs the audio engine's pre-shift check for d (at least a
 // second): the chosen microphone and headset are opened, a 1 kHz test tone
 // plays in the headset and the microphone is measured. It blocks; call it
-// off the UI goroutine. Without audio it returns AudioErr (wrapping
-// ErrAudioOff).
+// off the UI goroutine. Without audio it returns an error wrapping
+// ErrAudioOff.
 func (a *App) PreShiftCheck(ctx context.Context, d time.Duration) (audio.CheckResult, error) {
-	if a.Audio == nil {
-		return audio.CheckResult{}, a.AudioErr
+	e, err := a.Audio()
+	if err != nil {
+		return audio.CheckResult{}, err
 	}
-	return a.Audio.Check(ctx, d)
+	return e.Check(ctx, d)
 }
 
 // MicLevel is the microphone's peak level (0..1) since the last call, for
 // the check's meter; 0 without audio or while the microphone is closed
-// (the engine opens it for a call or a check).
+// (the engine opens it for a call or a check; reading the level starts
+// nothing).
 func (a *App) MicLevel() float64 {
-	if a.Audio == nil {
+	if a.audio == nil {
 		return 0
 	}
-	return float64(a.Audio.Levels().Microphone)
+	e := a.audio.started()
+	if e == nil {
+		return 0
+	}
+	return float64(e.Levels().Microphone)
 }
 
 // EchoTestNumber is the number of the PBX's echo test for the check's echo
@@ -63,18 +69,19 @@ const echoAttempts = 3
 // (audio.Engine.EchoCheck). Heard == 0 in the result means one-way audio:
 // the far end does not hear the agent. It returns an error wrapping
 // ErrEchoCallEnded when the call ends (busy, failed, hung up) or is not in
-// progress before it is measured, AudioErr without audio, and ctx's error
-// when ctx ends first. It blocks for the call set-up and about a second
+// progress before it is measured, an error wrapping ErrAudioOff without
+// audio, and ctx's error when ctx ends first. It blocks for the call set-up and about a second
 // per burst: call it off the UI's and the agent's goroutines.
 func (a *App) EchoCheck(ctx context.Context, id domain.CallID, bursts int) (audio.EchoResult, error) {
-	if a.Audio == nil {
-		return audio.EchoResult{}, a.AudioErr
+	e, err := a.Audio()
+	if err != nil {
+		return audio.EchoResult{}, err
 	}
 	if err := a.waitConnected(ctx, id); err != nil {
 		return audio.EchoResult{}, err
 	}
 	for attempt := 1; ; attempt++ {
-		res, err := a.Audio.EchoCheck(ctx, id, bursts)
+		res, err := e.EchoCheck(ctx, id, bursts)
 		if err == nil {
 			return res, nil
 		}

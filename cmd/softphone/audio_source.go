@@ -24,21 +24,26 @@ const (
 // test tone or the ringtone on any output device (audio.Engine.TestDevice),
 // all on the devices picked in the settings even before they are saved.
 // Device IDs are app.AudioDeviceKey texts, the form the agent's settings
-// keep and the app applies at sign-in.
+// keep and the app applies at sign-in. The engine starts at the first
+// device list, meter or test (app.App.Audio), not with the window.
 type audioSource struct {
-	eng *audio.Engine
+	app *softapp.App
 }
 
 var _ ui.Audio = (*audioSource)(nil)
 
+// deviceListWait bounds the wait for the audio engine's first device scan
+// (PortAudio's initialisation through the sound server's plugins).
+const deviceListWait = 30 * time.Second
+
 // newAudioSource returns the desk's audio source, or nil (a nil ui.Audio,
 // so the settings say audio devices are not available) when the app runs
-// without audio.
+// with audio turned off.
 func newAudioSource(sp *softapp.App) ui.Audio {
-	if sp == nil || sp.Audio == nil {
+	if sp == nil || sp.AudioErr() != nil {
 		return nil
 	}
-	return &audioSource{eng: sp.Audio}
+	return &audioSource{app: sp}
 }
 
 // The entries meaning "follow the system default", one per direction so
@@ -48,12 +53,18 @@ const (
 	defaultSpeaker = "System default speaker"
 )
 
-// Devices lists the devices of the engine's last scan (a refresh is
-// started for the next call), the system default first. Names are unique:
-// one shared by several host APIs gets the host API added.
+// Devices lists the devices of the engine's last scan (its first, when
+// this starts it; a refresh is started for the next call), the system
+// default first. Names are unique: one shared by several host APIs gets
+// the host API added. It blocks until the first scan has ended; a sound
+// system that cannot be initialised is the error.
 func (s *audioSource) Devices() ([]ui.AudioDevice, error) {
-	devs := s.eng.Devices()
-	s.eng.Refresh()
+	ctx, cancel := context.WithTimeout(context.Background(), deviceListWait)
+	defer cancel()
+	devs, err := s.app.AudioDevices(ctx)
+	if err != nil {
+		return nil, err
+	}
 	names := map[string]int{}
 	for _, d := range devs {
 		names[d.ID.Name]++
@@ -79,36 +90,50 @@ func (s *audioSource) Devices() ([]ui.AudioDevice, error) {
 // microphone (any one, saved or not: polling opens it, the engine closes it
 // two seconds after the last poll; during a call on it, the call's
 // stream); for an output, the headset's level when it is the headset in
-// use, else 0 (the engine measures only its own output streams).
+// use, else 0 (the engine measures only its own output streams). 0 when
+// there is no audio.
 func (s *audioSource) Level(deviceID string, input bool) float64 {
 	id := softapp.ParseAudioDevice(deviceID)
+	if !input && id != s.app.AudioSettings().Speaker {
+		return 0
+	}
+	eng, err := s.app.Audio()
+	if err != nil {
+		return 0
+	}
 	if input {
-		return float64(s.eng.MicMeter(id))
+		return float64(eng.MicMeter(id))
 	}
-	if id == s.eng.Settings().Speaker {
-		return float64(s.eng.Levels().Speaker)
-	}
-	return 0
+	return float64(eng.Levels().Speaker)
 }
 
 // Test plays the 1 kHz test tone for a second and a half on the output
 // device deviceID, saved or not; a device that cannot be opened is an
 // error wrapping audio.ErrNoDevice. It blocks while the device opens.
 func (s *audioSource) Test(deviceID string) error {
-	return s.eng.TestDevice(softapp.ParseAudioDevice(deviceID), audio.ToneTest, testToneLength)
+	return s.test(deviceID, audio.ToneTest, testToneLength)
 }
 
 // TestRinger plays one ring of the ringtone on the output device
 // deviceID, saved or not, like Test.
 func (s *audioSource) TestRinger(deviceID string) error {
-	return s.eng.TestDevice(softapp.ParseAudioDevice(deviceID), audio.ToneRing, testRingLength)
+	return s.test(deviceID, audio.ToneRing, testRingLength)
+}
+
+func (s *audioSource) test(deviceID string, t audio.Tone, d time.Duration) error {
+	eng, err := s.app.Audio()
+	if err != nil {
+		return err
+	}
+	return eng.TestDevice(softapp.ParseAudioDevice(deviceID), t, d)
 }
 
 // Apply applies the desk's saved settings to the engine (devices and
-// processing; open streams move without dropping a call). cmd's
-// SaveSettings calls it after storing them.
+// processing; open streams move without dropping a call; an engine not
+// started yet starts with them). cmd's SaveSettings calls it after
+// storing them.
 func (s *audioSource) Apply(set ui.Settings) {
-	s.eng.ApplySettings(audioSettingsOf(set, s.eng.Settings()))
+	s.app.ApplyAudioSettings(audioSettingsOf(set, s.app.AudioSettings()))
 }
 
 // audioSettingsOf is the audio part of the desk's settings over base

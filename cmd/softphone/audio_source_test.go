@@ -4,31 +4,50 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"testing"
 	"time"
 
 	"github.com/callcentre/softphone/agent/domain"
+	softapp "github.com/callcentre/softphone/app"
 	"github.com/callcentre/softphone/audio"
 	"github.com/callcentre/softphone/audio/audiotest"
 	"github.com/callcentre/softphone/ui"
 )
 
+// buildAudioApp builds the demo app over drv (nil: audio turned off).
+func buildAudioApp(t *testing.T, drv audio.Driver) *softapp.App {
+	t.Helper()
+	a, err := softapp.Build(context.Background(), softapp.Config{
+		DataDir: t.TempDir(), Demo: true, InstanceSocket: "off", ControlAddr: "off",
+		Logger: slog.New(slog.DiscardHandler), AudioDriver: drv, NoAudio: drv == nil,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = a.Close() })
+	return a
+}
+
 func TestAudioSource(t *testing.T) {
-	if newAudioSource(nil) != nil {
-		t.Fatal("a source without an engine")
+	if newAudioSource(nil) != nil || newAudioSource(buildAudioApp(t, nil)) != nil {
+		t.Fatal("a source without audio")
 	}
 	drv := audiotest.NewDriver("Headset", "Speakers")
-	eng := audio.New(drv, audiotest.NewSource())
-	t.Cleanup(func() { _ = eng.Close() })
-	src := &audioSource{eng: eng}
-	var devs []ui.AudioDevice
-	for deadline := time.Now().Add(20 * time.Second); len(devs) < 4 && time.Now().Before(deadline); { // the first scan runs on the engine's loop
-		var err error
-		if devs, err = src.Devices(); err != nil {
-			t.Fatal(err)
-		}
-		time.Sleep(10 * time.Millisecond)
+	sp := buildAudioApp(t, drv)
+	src, _ := newAudioSource(sp).(*audioSource)
+	if sp.AudioStarted() {
+		t.Fatal("the audio engine started with the desk's audio source")
+	}
+	// The first list starts the engine and has its first scan.
+	devs, err := src.Devices()
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := sp.Audio()
+	if err != nil {
+		t.Fatal(err)
 	}
 	names := map[string]ui.AudioDevice{}
 	for _, d := range devs {

@@ -69,7 +69,7 @@ func runWindow(ctx context.Context, sp *softapp.App, src *sources, r *relays, o 
 		}
 		opts = append(opts, ui.WithAutostart(as))
 	}
-	if sp.Audio != nil {
+	if sp.AudioErr() == nil {
 		opts = append(opts, ui.WithPreShift(preShiftSource{app: sp}))
 	}
 	if sp.Local != nil {
