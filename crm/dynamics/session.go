@@ -204,7 +204,8 @@ func (s *session) loadIdentity(ctx context.Context) error {
 
 // ---- lookup ----
 
-// entity is a table the lookup and search read.
+// entity is a table the lookup and search read; phones are its phone
+// columns, best first (a record's Phones keep this order).
 type entity struct {
 	set, name, key, title string
 	phones                []string
@@ -254,6 +255,11 @@ func str(row map[string]any, k string) string {
 func (s *session) record(e entity, row map[string]any) domain.CRMRecord {
 	rec := domain.CRMRecord{ID: strings.ToLower(str(row, e.key)), Type: e.name, Name: str(row, e.title)}
 	rec.URL, _ = s.RecordURL(rec)
+	phones := make([]string, 0, len(e.phones))
+	for _, f := range e.phones {
+		phones = append(phones, str(row, f))
+	}
+	rec.Phones = s.c.norm.Phones(phones...)
 	return rec
 }
 

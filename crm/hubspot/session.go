@@ -491,11 +491,13 @@ func (s *Session) record(o object, typ string) domain.CRMRecord {
 		if rec.Name == "" {
 			rec.Name = o.prop("email")
 		}
+		rec.Phones = s.c.norm.Phones(o.prop("phone"), o.prop("mobilephone"))
 	} else {
 		rec.Name = o.prop("name")
 		if rec.Name == "" {
 			rec.Name = o.prop("domain")
 		}
+		rec.Phones = s.c.norm.Phones(o.prop("phone"))
 	}
 	rec.URL, _ = s.RecordURL(rec)
 	return rec

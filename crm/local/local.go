@@ -153,7 +153,7 @@ func (d *Directory) Contacts() []Contact {
 }
 
 func record(c Contact) domain.CRMRecord {
-	return domain.CRMRecord{ID: c.ID, Type: RecordType, Name: c.Name}
+	return domain.CRMRecord{ID: c.ID, Type: RecordType, Name: c.Name, Phones: slices.Clone(c.Phones)}
 }
 
 // Match returns the contacts with number.

@@ -297,8 +297,16 @@ func (s *session) toRecord(r searchRecord) domain.CRMRecord {
 	}
 	rec := domain.CRMRecord{ID: r.str("Id"), Type: typ, Name: r.str("Name")}
 	rec.URL, _ = s.RecordURL(rec)
+	phones := make([]string, 0, len(phoneFields))
+	for _, f := range phoneFields {
+		phones = append(phones, r.str(f))
+	}
+	rec.Phones = s.c.norm.Phones(phones...)
 	return rec
 }
+
+// phoneFields are the phone fields the searches return, best first.
+var phoneFields = []string{"Phone", "MobilePhone", "PersonMobilePhone", "HomePhone", "OtherPhone"}
 
 // LookupPhone implements crm.Session: SOSL over phone fields with the
 // E.164 digits and the national number, then client-side verification.
@@ -319,7 +327,7 @@ func (s *session) LookupPhone(ctx context.Context, p crm.Phone) ([]domain.CRMRec
 	var hits []scored
 	for _, r := range recs {
 		best := 0
-		for _, f := range []string{"Phone", "MobilePhone", "HomePhone", "OtherPhone", "PersonMobilePhone"} {
+		for _, f := range phoneFields {
 			best = max(best, s.c.norm.Match(p, r.str(f)))
 		}
 		if best > 0 {
@@ -334,7 +342,9 @@ func (s *session) LookupPhone(ctx context.Context, p crm.Phone) ([]domain.CRMRec
 	return out, nil
 }
 
-// Search implements crm.Session: SOSL over name fields.
+// Search implements crm.Session: SOSL over name fields. Each record
+// carries its phone numbers (Phone, MobilePhone, PersonMobilePhone,
+// HomePhone, OtherPhone; E.164 where they parse).
 func (s *session) Search(ctx context.Context, text string, limit int) ([]domain.CRMRecord, error) {
 	text = strings.TrimSpace(text)
 	if len(text) < 2 {

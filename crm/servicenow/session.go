@@ -281,6 +281,11 @@ func (s *session) LookupPhone(ctx context.Context, p crm.Phone) ([]domain.CRMRec
 func (s *session) toRecord(t LookupTable, r snRecord) domain.CRMRecord {
 	rec := domain.CRMRecord{ID: r.str("sys_id"), Type: t.Table, Name: r.str(t.NameField)}
 	rec.URL, _ = s.RecordURL(rec)
+	phones := make([]string, 0, len(t.PhoneFields))
+	for _, f := range t.PhoneFields {
+		phones = append(phones, r.str(f))
+	}
+	rec.Phones = s.c.norm.Phones(phones...)
 	return rec
 }
 
@@ -289,7 +294,8 @@ func (s *session) toRecord(t LookupTable, r snRecord) domain.CRMRecord {
 var queryText = strings.NewReplacer("^", " ", "\n", " ", "\r", " ")
 
 // Search implements crm.Session: LIKE on each lookup table's search
-// fields.
+// fields. Each record carries the table's phone fields (in PhoneFields
+// order; E.164 where they parse).
 func (s *session) Search(ctx context.Context, text string, limit int) ([]domain.CRMRecord, error) {
 	text = strings.TrimSpace(queryText.Replace(text))
 	if len(text) < 2 {
@@ -314,7 +320,7 @@ func (s *session) Search(ctx context.Context, text string, limit int) ([]domain.
 		}
 		rows, err := s.list(ctx, t.Table, url.Values{
 			"sysparm_query":                  {qs + "^ORDERBY" + t.NameField},
-			"sysparm_fields":                 {"sys_id," + t.NameField},
+			"sysparm_fields":                 {strings.Join(slices.Concat([]string{"sys_id", t.NameField}, t.PhoneFields), ",")},
 			"sysparm_limit":                  {strconv.Itoa(limit - len(out))},
 			"sysparm_exclude_reference_link": {"true"},
 		})

@@ -33,6 +33,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -70,9 +71,13 @@ type Config struct {
 	BearerToken string `json:"-"`
 	// LookupURL is a GET template; {e164}, {digits} and {national} are
 	// replaced (query-escaped). It answers a JSON array (or {"records":
-	// [...]}) of {"id","type","name","url"}. Empty: no lookup.
+	// [...]}) of {"id","type","name","url","phones"}; "phones" (optional)
+	// lists the record's numbers, best first, preferably in E.164; they
+	// are kept as sent (trimmed, without blanks or repeats). Empty: no
+	// lookup.
 	LookupURL string
-	// SearchURL is a GET template with {q}; empty: no search.
+	// SearchURL is a GET template with {q} answering like LookupURL;
+	// empty: no search.
 	SearchURL string
 	// RecordURL and NewRecordURL are screen-pop templates with {id},
 	// {type} and {e164}.
@@ -324,6 +329,20 @@ type record struct {
 	Type string `json:"type"`
 	Name string `json:"name"`
 	URL  string `json:"url"`
+	// Phones are the record's numbers, best first (optional).
+	Phones []string `json:"phones"`
+}
+
+// phonesOf is a record's phones as the receiver sent them: trimmed,
+// without blanks or repeats; nil when none is left.
+func phonesOf(in []string) []string {
+	var out []string
+	for _, p := range in {
+		if p = strings.TrimSpace(p); p != "" && !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 func (s *session) getRecords(ctx context.Context, u string) ([]domain.CRMRecord, error) {
@@ -353,7 +372,7 @@ func (s *session) getRecords(ctx context.Context, u string) ([]domain.CRMRecord,
 		if r.ID == "" {
 			continue
 		}
-		rec := domain.CRMRecord{ID: r.ID, Type: r.Type, Name: r.Name, URL: r.URL}
+		rec := domain.CRMRecord{ID: r.ID, Type: r.Type, Name: r.Name, URL: r.URL, Phones: phonesOf(r.Phones)}
 		if rec.URL == "" {
 			rec.URL, _ = s.RecordURL(rec)
 		}

@@ -282,7 +282,7 @@ func (s *Session) searchUsers(ctx context.Context, query string, perPage int) ([
 }
 
 func (s *Session) userRecord(u zdUser) domain.CRMRecord {
-	rec := domain.CRMRecord{ID: strconv.FormatInt(u.ID, 10), Type: TypeUser, Name: u.Name}
+	rec := domain.CRMRecord{ID: strconv.FormatInt(u.ID, 10), Type: TypeUser, Name: u.Name, Phones: s.c.norm.Phones(u.Phone)}
 	rec.URL, _ = s.RecordURL(rec)
 	return rec
 }
@@ -332,7 +332,8 @@ func (s *Session) LookupPhone(ctx context.Context, p crm.Phone) ([]domain.CRMRec
 var searchCleaner = strings.NewReplacer(`"`, " ", `:`, " ", `*`, " ")
 
 // Search implements crm.Session: a free-text user search (name, email,
-// phone) for click-to-dial.
+// phone) for click-to-dial. Each record carries the user's phone (E.164
+// where it parses).
 func (s *Session) Search(ctx context.Context, text string, limit int) ([]domain.CRMRecord, error) {
 	text = strings.TrimSpace(searchCleaner.Replace(text))
 	text = strings.TrimLeft(text, "-")
