@@ -209,18 +209,23 @@ func (f finder) Search(ctx context.Context, query string, limit int) ([]ui.Conta
 		n = historySearched
 	}
 	calls, histErr := p.History(store.ViewAll, n)
-	// A CRM search by name answers records without their numbers: the
-	// numbers the agent has called or been called from for a record (its
-	// calls' matched or chosen record) make it dialable.
+	// Each CRM record is offered once per number it can be dialled on:
+	// the number it matched (a search by number), else the phones the CRM
+	// answered with it and then the numbers the agent has called or been
+	// called from for it (its calls' matched or chosen record). A record
+	// whose numbers are all offered already (by another result), or that
+	// has none, is still offered once without a number, to open it.
 	numbers := recordNumbers(calls)
 	for _, c := range found {
-		known := numbers[c.Record.ID]
-		if c.Number != "" || c.Record.ID == "" || len(known) == 0 {
-			add(ui.Contact{Name: c.Record.Name, Number: c.Number, Source: "CRM", URL: c.Record.URL})
-			continue
+		added := false
+		for _, num := range crmNumbers(c, numbers) {
+			if !seen[num] {
+				added = true
+				add(ui.Contact{Name: c.Record.Name, Number: num, Source: "CRM", URL: c.Record.URL})
+			}
 		}
-		for _, num := range known {
-			add(ui.Contact{Name: c.Record.Name, Number: num, Source: "CRM", URL: c.Record.URL})
+		if !added {
+			add(ui.Contact{Name: c.Record.Name, Source: "CRM", URL: c.Record.URL})
 		}
 	}
 	if !live && looksLikeNumber(q) {
@@ -257,6 +262,35 @@ func (f finder) Search(ctx context.Context, query string, limit int) ([]ui.Conta
 		return out, fmt.Errorf("the CRM did not answer: %w", crmErr)
 	}
 	return out, nil
+}
+
+// crmNumbers are the numbers a CRM result is offered with, without
+// repeats: the number it matched when the search was by number; else its
+// record's phones (those with at least three digits: "ext. 42" is no
+// number to dial), then known, the numbers of the agent's calls matched
+// to the record.
+func crmNumbers(c app.CRMContact, known map[string][]string) []string {
+	if n := strings.TrimSpace(c.Number); n != "" {
+		return []string{n}
+	}
+	var out []string
+	note := func(n string) {
+		n = strings.TrimSpace(n)
+		if n != "" && !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	for _, n := range c.Record.Phones {
+		if len(onlyDigits(n)) >= 3 {
+			note(n)
+		}
+	}
+	if c.Record.ID != "" {
+		for _, n := range known[c.Record.ID] {
+			note(n)
+		}
+	}
+	return out
 }
 
 // recordNumbers maps CRM record IDs to the numbers of the calls matched

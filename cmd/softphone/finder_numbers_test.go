@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"testing"
 	"time"
 
@@ -11,8 +12,8 @@ import (
 	"github.com/callcentre/softphone/ui"
 )
 
-// fakeCRMSearch answers a CRM search by name with records (no numbers,
-// as the connectors' name searches answer).
+// fakeCRMSearch answers a CRM search by name with records (with the
+// phones set on them, as the connectors' name searches answer).
 type fakeCRMSearch struct{ recs []domain.CRMRecord }
 
 func (f fakeCRMSearch) SearchCRM(context.Context, string, int) ([]app.CRMContact, error) {
@@ -76,5 +77,64 @@ func TestFinderNameResultsCarryNumbers(t *testing.T) {
 	wantBob := ui.Contact{Name: "Ada Byron", Source: "CRM", URL: bob.URL}
 	if len(got) != 4 || got[0] != want[0] || got[1] != want[1] || got[2] != wantBob || got[3] != want[2] {
 		t.Fatalf("found %+v", got)
+	}
+}
+
+// TestFinderOffersRecordPhones: a CRM record found by name is offered
+// once per phone the CRM answered with it, then per number of the agent's
+// calls matched to it, without repeating a number (within the record or
+// across results); a "phone" that is no number to dial is left out, and a
+// record whose numbers are all offered already, or that has none, is
+// still offered once to open.
+func TestFinderOffersRecordPhones(t *testing.T) {
+	db, dir := openStore(t)
+	core := &fakeCore{}
+	core.set("a1")
+	src, err := newSources(db, core, nil, domain.DefaultConfig(), dir, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := db.NewCallLogger()
+	sink := make(savedSink, 10)
+	cl.Attach(sink)
+	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	ada := domain.CRMRecord{ID: "003A", Type: "Contact", Name: "Ada Lovelace", URL: "https://crm.example/003A",
+		Phones: []string{"+442079460018", "+447700900001", "ext. 42", "+442079460018"}}
+	firm := domain.CRMRecord{ID: "001F", Type: "Account", Name: "Ada Analytics", URL: "https://crm.example/001F",
+		Phones: []string{"+442079460018"}} // the office line, offered with Ada already
+	never := domain.CRMRecord{ID: "003C", Type: "Contact", Name: "Ada Never", URL: "https://crm.example/003C"}
+	// Ada also called from her home number, which the CRM does not have.
+	l := domain.CallLog{Key: "k1", AgentID: "a1", Remote: domain.Party{Number: "+441632960099"}, Matches: []domain.CRMRecord{ada}, RecordID: ada.ID,
+		StartedAt: at, EndedAt: at.Add(time.Second)}
+	if err := cl.SaveCallLog(l); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case in := <-sink:
+		if _, ok := in.(domain.CallLogSaved); !ok {
+			t.Fatalf("saving a log: %#v", in)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the call log was not saved")
+	}
+	f := finder{crm: fakeCRMSearch{recs: []domain.CRMRecord{ada, firm, never}}, profile: src}
+	got, err := f.Search(context.Background(), "ada", 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []ui.Contact{
+		{Name: "Ada Lovelace", Number: "+442079460018", Source: "CRM", URL: ada.URL},
+		{Name: "Ada Lovelace", Number: "+447700900001", Source: "CRM", URL: ada.URL},
+		{Name: "Ada Lovelace", Number: "+441632960099", Source: "CRM", URL: ada.URL},
+		{Name: "Ada Analytics", Source: "CRM", URL: firm.URL},
+		{Name: "Ada Never", Source: "CRM", URL: never.URL},
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("found\n%+v\nwant\n%+v", got, want)
+	}
+	// The limit holds with a record's many numbers.
+	got, err = f.Search(context.Background(), "ada", 2)
+	if err != nil || !slices.Equal(got, want[:2]) {
+		t.Fatalf("limit 2: %+v %v", got, err)
 	}
 }
