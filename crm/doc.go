@@ -7,6 +7,13 @@
 // domain.Directory (caller lookup with an offline cache and screen pops
 // through an injectable URL opener or the CRM's own ServerPopper).
 //
+// Every connector writes the agent's call subject (domain.CallLog.Subject,
+// through CallSubject: trimmed and cut to the CRM field's length) as the
+// logged record's subject or title, and its own "Inbound call from ..."
+// without one. The records a connector's LookupPhone and Search answer
+// carry the record's phone numbers (domain.CRMRecord.Phones, best first,
+// E.164 where Normalizer.Phones can parse them).
+//
 // Connectors: crm/salesforce, crm/hubspot, crm/dynamics (Dynamics 365 /
 // Dataverse), crm/servicenow, crm/zendesk, the generic crm/webhook and the
 // local directory crm/local. crm/oauth is the browser sign-in (PKCE,
