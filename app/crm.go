@@ -461,7 +461,14 @@ func (cs *crmSession) signedIn(ctx context.Context, id string) {
 		a.log.Info("local directory loaded", "agent", id, "contacts", len(a.Local.Contacts()))
 		return
 	}
-	a.CRM.SetSession(nil, p) // cached caller id while the session resumes
+	// Cached caller id while the session resumes, unless a session was
+	// set meanwhile (the agent's sign-in, SignInCRM, finished before this
+	// watcher got here): that one is kept.
+	cs.mu.Lock()
+	if cs.sess == nil && cs.agentID == id {
+		a.CRM.SetSession(nil, p)
+	}
+	cs.mu.Unlock()
 	cs.dir.open()
 	rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	sess, err := a.Connector.Resume(rctx, id)

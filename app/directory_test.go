@@ -10,6 +10,7 @@ import (
 	"github.com/callcentre/softphone/agent/domain"
 	"github.com/callcentre/softphone/crm"
 	"github.com/callcentre/softphone/crm/crmtest"
+	"github.com/callcentre/softphone/crm/outbox"
 	"github.com/callcentre/softphone/sip/demopbx"
 	"github.com/callcentre/softphone/store"
 )
@@ -183,4 +184,97 @@ func TestLookupAgainAfterCRMSignIn(t *testing.T) {
 		ix := s.Interaction(key)
 		return ix != nil && ix.Phase == domain.PhaseLive && ix.Match == domain.MatchOne && ix.RecordID == recordID
 	})
+}
+
+// stallConn is a connector whose Resume waits until the test lets it
+// fail; stubSess is a session that knows one number.
+type stallConn struct {
+	resuming chan struct{}
+	release  chan struct{}
+}
+
+func (stallConn) Name() string { return "stall" }
+func (stallConn) Capabilities() crm.Capabilities {
+	return crm.Capabilities{MaxBatch: 1, Idempotent: true}
+}
+func (stallConn) SignIn(context.Context, string, crm.SignInOptions) (crm.Session, error) {
+	return nil, crm.ErrSignInRequired
+}
+func (c stallConn) Resume(ctx context.Context, _ string) (crm.Session, error) {
+	c.resuming <- struct{}{}
+	select {
+	case <-c.release:
+	case <-ctx.Done():
+	}
+	return nil, crm.ErrSignInRequired
+}
+
+type stubSess struct {
+	agent  string
+	number string
+	rec    domain.CRMRecord
+}
+
+func (s stubSess) AgentID() string               { return s.agent }
+func (s stubSess) Identity() crm.Identity        { return crm.Identity{UserID: "u1"} }
+func (s stubSess) Health(context.Context) error  { return nil }
+func (s stubSess) SignOut(context.Context) error { return nil }
+func (s stubSess) LookupPhone(_ context.Context, p crm.Phone) ([]domain.CRMRecord, error) {
+	if p.E164 == s.number {
+		return []domain.CRMRecord{s.rec}, nil
+	}
+	return nil, nil
+}
+func (s stubSess) Search(context.Context, string, int) ([]domain.CRMRecord, error) { return nil, nil }
+func (s stubSess) LogCalls(context.Context, []crm.LogItem) ([]crm.LogResult, error) {
+	return nil, crm.ErrSignInRequired
+}
+func (s stubSess) RecordURL(domain.CRMRecord) (string, error) { return "", crm.ErrSignInRequired }
+func (s stubSess) NewRecordURL(crm.Phone) (string, error)     { return "", crm.ErrSignInRequired }
+
+// TestLateWatcherKeepsTheSignedInSession: the agent's CRM sign-in
+// (SignInCRM) finishes before the sign-in watcher has set up the agent's
+// directory. The watcher must not drop that session while it resumes
+// one: a call looked up meanwhile is matched through it.
+func TestLateWatcherKeepsTheSignedInSession(t *testing.T) {
+	st, err := store.Open(t.TempDir(), store.WithLogger(quietLog()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	conn := stallConn{resuming: make(chan struct{}, 1), release: make(chan struct{})}
+	a := &App{Store: st, log: quietLog(), Normalizer: crm.NewNormalizer("GB"), Connector: conn}
+	a.CRM = crm.NewDirectory(a.Normalizer, crm.WithDirectoryLogger(quietLog()))
+	a.Outbox = outbox.New(st, conn, outbox.WithLogger(quietLog())) // woken, never run
+	port := a.heldDirectory(a.CRM)
+	sink := crmtest.NewSink(4)
+	a.CRM.Attach(sink)
+	cs := a.crmSess
+	cs.agentID = "a1" // what agentChanged sets before signedIn runs
+	customer := demopbx.Contacts()[0]
+	rec := domain.CRMRecord{ID: "c-1", Type: "Contact", Name: customer.Name}
+	cs.setSession("a1", stubSess{agent: "a1", number: customer.Number, rec: rec}) // SignInCRM done first
+
+	done := make(chan struct{})
+	go func() { defer close(done); cs.signedIn(context.Background(), "a1") }() // the watcher, late
+	select {
+	case <-conn.resuming:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the watcher did not resume the session")
+	}
+	if err := port.Lookup("k1", customer.Number); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case in := <-sink.C:
+		m, ok := in.(domain.CallerMatched)
+		if !ok || m.Err != "" || len(m.Records) != 1 || m.Records[0].ID != rec.ID {
+			t.Fatalf("lookup while the watcher resumes: %+v, want a match through the signed-in session", in)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no answer to the lookup")
+	}
+	close(conn.release)
+	<-done
+	a.CRM.Wait()
 }
