@@ -19,8 +19,8 @@ type CRMContact struct {
 	// Record is the CRM record (its URL opens it).
 	Record domain.CRMRecord
 	// Number is the E.164 number the record matched when the query was a
-	// number; "" for a search by name (the CRM's search answers records,
-	// not their numbers).
+	// number; "" for a search by name (the record's own numbers are in
+	// Record.Phones).
 	Number string
 }
 
