@@ -85,9 +85,12 @@ func TestDeviceCodeSignIn(t *testing.T) {
 	if err := a.Agent.Login(who, domain.DefaultConfig()); err != nil {
 		t.Fatal(err)
 	}
+	// "Not needed" is also what CRMState says before the sign-in
+	// watcher has the agent: wait for the watcher too.
 	waitFor(t, "the crm session", func() bool {
 		name, needed := a.CRMState()
-		return name == "Dynamics 365" && !needed && a.Agent.Snapshot().Agent.ID == who.ID
+		id, err := a.signedInAgent()
+		return name == "Dynamics 365" && !needed && err == nil && id == who.ID && a.Agent.Snapshot().Agent.ID == who.ID
 	})
 	if _, err := a.SignInDeviceCode(ctx, true, func(DeviceCode) {}); !errors.Is(err, ErrAlreadySignedIn) {
 		t.Fatalf("desk device sign-in while signed in: %v", err)
