@@ -199,6 +199,7 @@ type App struct {
 	audioSess *audioSession
 	onPop     func(ScreenPop)
 	crmSess   *crmSession
+	ends      endCauses // why recent calls ended, for a check that starts late
 	// ssoKR is the connectors' keyring (nil without an external CRM with a
 	// keyring); ssoOK says the CRM has a user sign-in for SignInSSO.
 	ssoKR          *ssoKeyring

@@ -411,6 +411,7 @@ func (a *App) watchAgent(flush time.Duration) func() error {
 		if n.Agent != nil {
 			cs.agentChanged(ctx, n.Agent.Agent.ID)
 		}
+		a.ends.note(n)
 	})
 	return func() error { cancel(); stop(); return nil }
 }

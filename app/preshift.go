@@ -139,15 +139,22 @@ func (a *App) waitConnected(ctx context.Context, id domain.CallID) error {
 				}
 			}
 		}
-		if n.Initial && !seen {
-			done(fmt.Errorf("%w: the call is not in progress", ErrEchoCallEnded))
-		}
-		if slices.Contains(n.Ended, id) {
-			why := "it ended"
+		ended := func(why string) {
 			if m := cause.Message(); cause != domain.CauseUnknown && m != "" {
 				why = strings.ToLower(m[:1]) + m[1:]
 			}
 			done(fmt.Errorf("%w: %s", ErrEchoCallEnded, why))
+		}
+		if n.Initial && !seen {
+			// Ended before this watch began (a busy number fails at
+			// once): the sign-in watcher noted why.
+			if c, ok := a.ends.cause(id); ok {
+				cause = c
+			}
+			ended("the call is not in progress")
+		}
+		if slices.Contains(n.Ended, id) {
+			ended("it ended")
 		}
 	})
 	defer stop()
@@ -157,4 +164,51 @@ func (a *App) waitConnected(ctx context.Context, id domain.CallID) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// endCauses remembers why the last few calls ended (from the core's
+// notices and interaction legs), so that a check started after its call
+// failed (a busy number fails within milliseconds) can still say why.
+type endCauses struct {
+	mu   sync.Mutex
+	ids  []domain.CallID // oldest first
+	byID map[domain.CallID]domain.EndCause
+}
+
+const maxEndCauses = 16
+
+func (e *endCauses) note(n agent.Notify) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	put := func(id domain.CallID, c domain.EndCause) {
+		if c == domain.CauseUnknown || id == "" {
+			return
+		}
+		if e.byID == nil {
+			e.byID = make(map[domain.CallID]domain.EndCause)
+		}
+		if _, ok := e.byID[id]; !ok {
+			e.ids = append(e.ids, id)
+			if len(e.ids) > maxEndCauses {
+				delete(e.byID, e.ids[0])
+				e.ids = e.ids[1:]
+			}
+		}
+		e.byID[id] = c
+	}
+	for _, no := range n.Notices {
+		put(no.CallID, no.Cause)
+	}
+	for _, ix := range n.Interactions {
+		for _, l := range ix.Legs {
+			put(l.ID, l.Cause)
+		}
+	}
+}
+
+func (e *endCauses) cause(id domain.CallID) (domain.EndCause, bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c, ok := e.byID[id]
+	return c, ok
 }

@@ -98,6 +98,16 @@ func TestEchoCheckDemo(t *testing.T) {
 	if _, err := a.EchoCheck(ctx, busy, 3); !errors.Is(err, ErrEchoCallEnded) || !strings.Contains(err.Error(), "busy") {
 		t.Fatalf("echo check of a busy call: %v", err)
 	}
+	// The check starts after the busy call has already gone: the reason
+	// still comes through.
+	busy2, err := a.Agent.Dial(demopbx.ExtBusy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "busy call gone", func() bool { st := a.Agent.Snapshot(); return st.Call(busy2) == nil })
+	if _, err := a.EchoCheck(ctx, busy2, 3); !errors.Is(err, ErrEchoCallEnded) || !strings.Contains(err.Error(), "busy") {
+		t.Fatalf("echo check of a busy call that has ended: %v", err)
+	}
 
 	off := buildQuiet(t, Config{NoAudio: true})
 	if _, err := off.EchoCheck(ctx, "c1", 3); !errors.Is(err, ErrAudioOff) {
