@@ -749,12 +749,13 @@ func (e *Engine) frame(mic []float32) {
 			e.out.primed.Store(true)
 		}
 		// Keep the speaker queue short: measured before each 20 ms write, more
-		// than one device buffer and 5 ms still queued is delay that never
-		// drains when the microphone and the speaker share a clock. Trim a
-		// standing excess (to one device buffer) after half a second, a
-		// large one at once.
+		// than 15 ms still queued is delay that never drains when the
+		// microphone and the speaker share a clock (the phase between the
+		// two callbacks stays put, so a 20 ms device buffer still finds 30 ms
+		// just after a write). Trim a standing excess to 10 ms after half a
+		// second, a large one at once.
 		lvl := ring.Len()
-		keep := max(e.out.rate/100, e.out.fpb)
+		keep := e.out.rate / 100
 		switch {
 		case lvl > e.out.rate/10:
 			e.out.skip.Store(int64(lvl - keep))
