@@ -196,7 +196,14 @@ type profileAudio struct {
 
 func (p profileAudio) settings(base audio.Settings) audio.Settings {
 	s := base
-	s.Microphone, s.Speaker, s.Ringer = ParseAudioDevice(p.Microphone), ParseAudioDevice(p.Speaker), ParseAudioDevice(p.Ringer)
+	for _, f := range []struct {
+		key string
+		dst *audio.DeviceID
+	}{{p.Microphone, &s.Microphone}, {p.Speaker, &s.Speaker}, {p.Ringer, &s.Ringer}} {
+		if strings.TrimSpace(f.key) != "" { // absent: the base's device
+			*f.dst = ParseAudioDevice(f.key)
+		}
+	}
 	for _, f := range []struct {
 		v   *bool
 		dst *bool

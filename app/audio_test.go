@@ -159,3 +159,19 @@ func lastSecond(x []float32) []float32 {
 	}
 	return x
 }
+
+// TestProfileAudioKeepsBaseDevices: devices the agent never saved are the
+// base settings' (what the app was given), not the system default; a
+// saved "default" is the system default.
+func TestProfileAudioKeepsBaseDevices(t *testing.T) {
+	base := audio.DefaultSettings()
+	base.Microphone, base.Speaker, base.Ringer = audiotest.ID("Headset"), audiotest.ID("Headset"), audiotest.ID("Speakers")
+	got := profileAudio{}.settings(base)
+	if got.Microphone != base.Microphone || got.Speaker != base.Speaker || got.Ringer != base.Ringer {
+		t.Errorf("nothing saved: %+v, want the base devices", got)
+	}
+	got = profileAudio{Microphone: "default", Ringer: AudioDeviceKey(audiotest.ID("USB"))}.settings(base)
+	if !got.Microphone.IsDefault() || got.Speaker != base.Speaker || got.Ringer != audiotest.ID("USB") {
+		t.Errorf("saved default microphone and a ringer: %+v", got)
+	}
+}

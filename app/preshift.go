@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -85,7 +86,7 @@ func (a *App) EchoCheck(ctx context.Context, id domain.CallID, bursts int) (audi
 		if err == nil {
 			return res, nil
 		}
-		if res.Sent > 0 || ctx.Err() != nil || attempt == echoAttempts || !a.callLive(id) {
+		if res.Sent > 0 || errors.Is(err, audio.ErrEchoNoisy) || ctx.Err() != nil || attempt == echoAttempts || !a.callLive(id) {
 			if !a.callLive(id) && ctx.Err() == nil {
 				return res, fmt.Errorf("%w: %w", ErrEchoCallEnded, err)
 			}

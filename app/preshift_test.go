@@ -83,6 +83,13 @@ func TestEchoCheckDemo(t *testing.T) {
 	if res.Sent != 3 || res.Heard != 3 || res.RoundTrip <= 0 || res.RoundTrip > 2*time.Second {
 		t.Fatalf("echo check %+v, want 3 of 3 bursts back within 2 s", res)
 	}
+	// The network part (the PBX's echo and our jitter buffer) is real:
+	// with the agent's saved devices replacing the given headset, the
+	// default fake microphone's steady 1 kHz made every burst "heard"
+	// one frame after it left.
+	if res.RoundTrip-res.Headset < 20*time.Millisecond {
+		t.Fatalf("echo check %+v: no time beyond the headset's own path", res)
+	}
 	if err := a.Agent.Hangup(id); err != nil {
 		t.Fatal(err)
 	}

@@ -125,11 +125,13 @@ type EchoResult struct {
 }
 
 const (
-	echoBurstFrames = 5          // 100 ms of 1 kHz per burst
-	echoGapFrames   = 50         // a burst every second
-	echoTimeout     = 100        // frames (2 s) to wait for a burst to return
-	echoAmp         = 0.3        // sent amplitude
-	echoHeard       = 0.3 * 0.25 // a return above a quarter of it counts
+	echoBurstFrames = 5             // 100 ms of 1 kHz per burst
+	echoGapFrames   = 50            // a burst every second
+	echoTimeout     = 100           // frames (2 s) to wait for a burst to return
+	echoAmp         = 0.3           // sent amplitude
+	echoHeard       = 0.3 * 0.25    // a return above a quarter of it counts
+	echoQuiet       = echoHeard / 4 // a burst only goes out on a line this quiet at 1 kHz
+	echoNoisySlots  = 3             // bursts held back by a tone already on the line before giving up
 )
 
 // echoCheck runs on the loop, one frame at a time, for one routed call.
@@ -154,6 +156,7 @@ type echoCheck struct {
 	rtts     []time.Duration
 	headset  []time.Duration
 	level    float32
+	noisy    int // burst slots passed because the line already carried 1 kHz
 	res      chan EchoResult
 	finished bool
 }
@@ -188,8 +191,9 @@ func (c *echoCheck) onset(far []float32) int {
 // microphone and speaker path delays at this moment.
 func (c *echoCheck) step(tx, far []float32, in, out func() time.Duration) {
 	c.frame++
+	g := goertzel(far, mixRate, 1000)
 	if c.sentAt >= 0 {
-		if g := goertzel(far, mixRate, 1000); g > echoHeard {
+		if g > echoHeard {
 			// The burst went out at the start of frame sentAt's tx and is
 			// heard from this sample of the frames pulled since.
 			samples := (c.frame-c.sentAt)*mixFrame + c.onset(far)
@@ -206,7 +210,13 @@ func (c *echoCheck) step(tx, far []float32, in, out func() time.Duration) {
 		c.prev = make([]float32, mixFrame)
 	}
 	copy(c.prev, far)
-	if c.sentAt < 0 && c.sent < c.bursts && c.frame%echoGapFrames == 0 {
+	if c.sentAt < 0 && c.sent < c.bursts && c.frame%echoGapFrames == 0 && c.noisy < echoNoisySlots {
+		if g >= echoQuiet {
+			// The line already carries 1 kHz (a tone, our own echo
+			// still ringing): a burst could not be told apart from it.
+			c.noisy++
+			return
+		}
 		c.sentAt, c.sent = c.frame, c.sent+1
 		c.sentIn = in()
 		c.tone = &toneGen{segs: []toneSeg{{1000, 0, float64(echoBurstFrames) * frameDur.Seconds()}}, repeat: 1, rate: mixRate, gain: echoAmp}
@@ -219,8 +229,12 @@ func (c *echoCheck) step(tx, far []float32, in, out func() time.Duration) {
 	}
 }
 
+// noisyLine reports whether the check gave up on a line carrying 1 kHz
+// (read after the result was delivered).
+func (c *echoCheck) noisyLine() bool { return c.noisy >= echoNoisySlots }
+
 func (c *echoCheck) done() bool {
-	return c.sent >= c.bursts && c.sentAt < 0 && c.tone == nil
+	return (c.sent >= c.bursts || c.noisy >= echoNoisySlots) && c.sentAt < 0 && c.tone == nil
 }
 
 func (c *echoCheck) result(js JitterStats) EchoResult {
@@ -269,7 +283,9 @@ func (e *Engine) EchoCheck(ctx context.Context, id domain.CallID, bursts int) (E
 	case <-e.done:
 		return EchoResult{}, ErrClosed
 	}
-	if err == nil && res.Sent < bursts {
+	if err == nil && c.noisyLine() {
+		err = fmt.Errorf("%w: the call already carries a 1 kHz tone, so the test beeps could not be told apart", ErrEchoNoisy)
+	} else if err == nil && res.Sent < bursts {
 		err = fmt.Errorf("echo check: call %s has no audio in the headset", id)
 	}
 	return res, err

@@ -2,6 +2,7 @@ package audio_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"sync"
 	"testing"
@@ -119,6 +120,23 @@ func TestEchoCheck(t *testing.T) {
 			}
 		})
 	}
+	// A microphone picking up a steady 1 kHz, echoed back: the line is
+	// never quiet at the burst's pitch, so nothing can be measured (before,
+	// every burst was "heard" one frame after it went out).
+	t.Run("steady-tone", func(t *testing.T) {
+		svc := &echoService{rate: 8000, delay: 100 * time.Millisecond, quit: make(chan struct{})}
+		defer close(svc.quit)
+		drv := audiotest.NewDriver()
+		drv.SetMicTone(audiotest.DefaultName, 1000)
+		e, _, _ := newEngine(t, drv, echoSource{svc}, audio.WithSettings(audio.Settings{}))
+		e.SetAudioRoute([]domain.CallID{"c1"})
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		r, err := e.EchoCheck(ctx, "c1", 3)
+		if !errors.Is(err, audio.ErrEchoNoisy) || r.Heard != 0 {
+			t.Fatalf("echo check of a line carrying 1 kHz: %+v, %v; want ErrEchoNoisy and nothing heard", r, err)
+		}
+	})
 	t.Run("not-routed", func(t *testing.T) {
 		e, _, _ := newEngine(t, audiotest.NewDriver(), audiotest.NewSource())
 		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)

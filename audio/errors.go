@@ -18,4 +18,7 @@ var (
 	ErrClosed = errors.New("audio: engine closed")
 	// ErrUnknownRecording means a pause, resume or stop named no running recording.
 	ErrUnknownRecording = errors.New("audio: no such recording")
+	// ErrEchoNoisy: EchoCheck's call already carries a 1 kHz tone, so its
+	// test beeps could not be told apart (nothing was measured).
+	ErrEchoNoisy = errors.New("audio: the line is not quiet")
 )
