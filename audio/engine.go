@@ -134,7 +134,7 @@ type Engine struct {
 	meterLevel         atomic.Uint32
 	meterOpen          atomic.Bool
 	muted              atomic.Bool
-	stats              struct{ frames, reopens atomic.Uint64 }
+	stats              struct{ frames, reopens, wakes atomic.Uint64 }
 	devMu              sync.Mutex
 	devices            []Device
 
@@ -509,12 +509,20 @@ func (e *Engine) run() {
 		for _, f := range cmds {
 			f()
 		}
-		e.step(time.Now())
-		if e.in != nil || e.out != nil || e.ringer != nil || e.meter != nil || e.aux != nil {
+		e.stats.wakes.Add(1)
+		now := time.Now()
+		e.step(now)
+		switch {
+		case e.in != nil || e.out != nil || e.ringer != nil || e.meter != nil || e.aux != nil:
 			// Half a microphone buffer: a buffer waits at most that
 			// long before it is mixed, with two wake-ups per callback.
 			t.Reset(max(2*time.Millisecond, e.micFPB/2))
-		} else {
+		case e.idle(now):
+			// Nothing runs on time: sleep until a command (every
+			// request to the engine is one) instead of waking 20 times
+			// a second for the rest of the desk's day.
+			t.Stop()
+		default:
 			t.Reset(50 * time.Millisecond)
 		}
 	}
@@ -545,6 +553,14 @@ func (e *Engine) shutdown() {
 	for _, c := range e.echoChecks {
 		e.endEcho(c)
 	}
+}
+
+// idle reports whether the loop has nothing to do until a command comes:
+// no stream, call, tone, check, recording, retry or pending rescan.
+func (e *Engine) idle(now time.Time) bool {
+	return len(e.legs) == 0 && len(e.pending) == 0 && len(e.recs) == 0 && len(e.dead) == 0 &&
+		e.ringGen == nil && e.auxGen == nil && !e.meterActive(now) && !e.needRescan &&
+		!e.needHeadset(now)
 }
 
 func (e *Engine) needHeadset(now time.Time) bool {

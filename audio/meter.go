@@ -33,6 +33,12 @@ func (e *Engine) MicMeter(dev DeviceID) float32 {
 	return math.Float32frombits(e.meterLevel.Load())
 }
 
+// meterActive reports whether MicMeter was polled within idleClose.
+func (e *Engine) meterActive(now time.Time) bool {
+	last := e.meterPoll.Load()
+	return last != 0 && now.Sub(time.Unix(0, last)) < idleClose
+}
+
 // stepMeter runs on the loop: it opens, drains and closes the meter's
 // stream as MicMeter is polled.
 func (e *Engine) stepMeter(now time.Time) {
@@ -40,8 +46,7 @@ func (e *Engine) stepMeter(now time.Time) {
 	if p := e.meterWant.Load(); p != nil {
 		want = *p
 	}
-	last := e.meterPoll.Load()
-	active := last != 0 && now.Sub(time.Unix(0, last)) < idleClose
+	active := e.meterActive(now)
 	shared := e.in != nil && want == e.settings.Microphone
 	if e.meter != nil && (!active || shared || e.meterDev != want) {
 		e.closeStream(e.meter)
