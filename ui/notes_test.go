@@ -201,3 +201,34 @@ func entryTexts(r *rig) string {
 	})
 	return b.String()
 }
+
+// TestWrapUpNotesKeepFastTyping: the core's view of the notes can lag
+// behind the keyboard; an older text of ours coming back must not undo
+// what has been typed since (it replaced the entry's text, and the
+// letters typed after it were lost). A quick note still lands in the
+// entry: TestSettingsApplyDuringTheShift.
+func TestWrapUpNotesKeepFastTyping(t *testing.T) {
+	r := draftRig(t, newFakeDrafts(), false)
+	r.signIn()
+	r.answerCall("c1", domain.Party{Number: "+4930111"})
+	r.tap(r.d.call.hangup)
+	r.post(domain.CallEnded{ID: "c1", Cause: domain.CauseLocalHangup})
+	r.settle()
+	test.Type(r.d.wrap.notes, "ab")
+	// The view from between the two keystrokes arrives late.
+	v := r.d.vm.View(time.Now())
+	if v.WrapUp == nil {
+		t.Fatal("no wrap-up")
+	}
+	stale := *v.WrapUp
+	stale.Notes = "a"
+	v.WrapUp = &stale
+	r.d.wrap.render(&v)
+	if got := r.d.wrap.notes.Text; got != "ab" {
+		t.Fatalf("notes %q after a late view of an earlier keystroke, want \"ab\"", got)
+	}
+	r.settle()
+	if got := r.d.wrap.notes.Text; got != "ab" {
+		t.Fatalf("notes %q after settling, want \"ab\"", got)
+	}
+}

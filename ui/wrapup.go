@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"slices"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
@@ -29,8 +31,10 @@ type wrapScreen struct {
 	pending    *widget.Label
 
 	key      string
-	sent     string // the notes last sent to the core
-	who      string // the customer (the note draft's label)
+	sent     string   // the notes last sent to the core (or taken from it)
+	inflight []string // notes sent and not yet seen back from the core, oldest first
+	seen     string   // the core's notes at the last render
+	who      string   // the customer (the note draft's label)
 	updating bool
 }
 
@@ -66,8 +70,7 @@ func newWrapScreen(d *Desk) *wrapScreen {
 		if s.updating || s.key == "" {
 			return
 		}
-		s.sent = text
-		d.report(d.core.SetNotes(s.key, text))
+		s.send(text)
 		d.noteTyped(s.key, s.who, text)
 	}
 	s.quick = container.NewHBox()
@@ -104,10 +107,24 @@ func (s *wrapScreen) finish() {
 	// Notes typed in the last moment are sent first: the core applies
 	// commands in order.
 	if s.notes.Text != s.sent {
-		s.sent = s.notes.Text
-		s.d.report(s.d.core.SetNotes(s.key, s.notes.Text))
+		s.send(s.notes.Text)
 	}
 	s.d.report(s.d.core.CompleteWrapUp(s.key))
+}
+
+// maxInflight bounds the notes remembered as on their way to the core (a
+// core that never echoes them must not grow the list per keystroke).
+const maxInflight = 64
+
+// send hands text to the core and remembers it until the core's view
+// shows it.
+func (s *wrapScreen) send(text string) {
+	s.sent = text
+	s.inflight = append(s.inflight, text)
+	if len(s.inflight) > maxInflight {
+		s.inflight = s.inflight[len(s.inflight)-maxInflight:]
+	}
+	s.d.report(s.d.core.SetNotes(s.key, text))
 }
 
 func (s *wrapScreen) render(v *viewmodel.View) {
@@ -120,13 +137,21 @@ func (s *wrapScreen) render(v *viewmodel.View) {
 	defer func() { s.updating = false }()
 	if w.Key != s.key {
 		s.key = w.Key
-		s.sent = w.Notes
+		s.sent, s.seen, s.inflight = w.Notes, w.Notes, nil
 		setEntryText(s.notes, w.Notes)
 		s.freeText.SetText(w.Outcome)
-	} else if w.Notes != s.sent {
-		// Changed elsewhere (a quick note): take the core's text.
-		s.sent = w.Notes
-		setEntryText(s.notes, w.Notes)
+	} else if w.Notes != s.seen {
+		s.seen = w.Notes
+		if i := slices.Index(s.inflight, w.Notes); i >= 0 {
+			// Our own keystrokes coming back, perhaps behind what has
+			// been typed since: the entry already has them.
+			s.inflight = s.inflight[i+1:]
+		} else if len(s.inflight) == 0 {
+			// Changed elsewhere (a quick note): take the core's text.
+			s.sent = w.Notes
+			setEntryText(s.notes, w.Notes)
+		}
+		// Otherwise what we sent since is on its way and replaces it.
 	}
 	s.who = w.Title
 	setText(s.title, s.d.T("Wrap-up: %s", w.Title))
@@ -164,6 +189,10 @@ func (s *wrapScreen) render(v *viewmodel.View) {
 		for _, q := range w.QuickNotes {
 			objs = append(objs, widget.NewButton("+ "+q, func() {
 				if s.key != "" {
+					// The core applies commands in order: the notes it
+					// shows after this note supersede everything sent
+					// before, so they are taken as they come.
+					s.inflight = nil
 					s.d.report(s.d.core.AddQuickNote(s.key, q))
 				}
 			}))
