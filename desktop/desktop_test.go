@@ -18,6 +18,7 @@ import (
 	"github.com/callcentre/softphone/agent"
 	"github.com/callcentre/softphone/agent/agenttest"
 	"github.com/callcentre/softphone/agent/domain"
+	"github.com/callcentre/softphone/desktop/desktoptest"
 )
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -322,37 +323,9 @@ func TestShowRaisesTheWindow(t *testing.T) {
 // listening) is "not running".
 func TestSilentInstanceIsNotTakenOver(t *testing.T) {
 	path := filepath.Join(shortTemp(t), "instance.sock")
-	ln, err := net.Listen("unix", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []net.Conn
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c) // read nothing, answer nothing
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		wg.Wait()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-	})
+	ln := desktoptest.SilentInstance(t, path)
 
-	_, err = Send(path, Request{Verb: VerbShow}, 500*time.Millisecond)
+	_, err := Send(path, Request{Verb: VerbShow}, 500*time.Millisecond)
 	if !errors.Is(err, ErrNotAnswering) || errors.Is(err, ErrNotRunning) {
 		t.Fatalf("send to a silent instance: %v, want ErrNotAnswering", err)
 	}

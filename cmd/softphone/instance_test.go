@@ -5,14 +5,14 @@ package main
 import (
 	"context"
 	"errors"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/callcentre/softphone/desktop/desktoptest"
 )
 
 // TestSecondLaunchBesideSilentInstance: a first instance that takes the
@@ -35,35 +35,7 @@ func TestSecondLaunchBesideSilentInstance(t *testing.T) {
 	if err := os.MkdirAll(sockDir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("unix", filepath.Join(sockDir, "instance.sock"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var conns []net.Conn
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c) // never read, never answered
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		wg.Wait()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-	})
+	desktoptest.SilentInstance(t, filepath.Join(sockDir, "instance.sock"))
 
 	exe, err := os.Executable()
 	if err != nil {
