@@ -37,6 +37,7 @@ type call struct {
 	localHeld    bool // we hold the far end (our last hold re-INVITE succeeded)
 	cancelInvite context.CancelFunc
 	answered     bool
+	answering    bool         // our 200 to the INVITE is out, its ACK not yet through diago
 	sdpVersion   uint64       // o= version of our last SDP (encrypted calls)
 	ownAckCSeq   uint32       // CSeq of a re-INVITE we answered ourselves
 	remote       domain.Party // the far end's identity as last reported to the core
@@ -72,6 +73,12 @@ func (c *call) do(f func()) error {
 		return ErrBusy
 	}
 }
+
+// testAfterAnswer, when a test sets it (before starting an engine), runs
+// after an inbound call's answer completes and before the call counts as
+// answered: it widens the window in which the far end's first in-dialog
+// request can arrive.
+var testAfterAnswer func()
 
 // endedLocally reports whether we ended the call (Hangup, Close).
 func (c *call) endedLocally() bool {
@@ -595,13 +602,16 @@ func (e *Engine) Answer(id domain.CallID) error {
 			// call goroutine reports the missed call.
 			return
 		}
+		c.mu.Lock()
+		c.answering = true
+		c.mu.Unlock()
 		err := d.AnswerOptions(diago.AnswerOptions{
 			Codecs:        e.answerCodecs(d.InviteRequest),
 			OnMediaUpdate: func(*diago.DialogMedia) { e.mediaUpdated(c) },
 		})
 		if err != nil {
 			c.mu.Lock()
-			c.localEnd = true
+			c.localEnd, c.answering = true, false
 			c.mu.Unlock()
 			if errors.Is(err, sip.ErrTransactionCanceled) || d.Context().Err() != nil {
 				// The CANCEL won the race with our 200 (the caller got
@@ -614,8 +624,11 @@ func (e *Engine) Answer(id domain.CallID) error {
 			e.post(domain.CallFailed{ID: id, Cause: domain.CauseNetwork, Reason: "answer failed: " + err.Error()})
 			return
 		}
+		if testAfterAnswer != nil {
+			testAfterAnswer()
+		}
 		c.mu.Lock()
-		c.answered = true
+		c.answered, c.answering = true, false
 		c.mu.Unlock()
 	})
 	if errors.Is(err, ErrUnknownCall) && c.gone() {

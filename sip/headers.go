@@ -5,6 +5,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/callcentre/softphone/agent/domain"
 	"github.com/emiago/sipgo/sip"
@@ -270,7 +271,7 @@ func (e *Engine) remoteChanged(c *call, p domain.Party) {
 // refused with 488 (the session stays as it was); outside a dialog, 481.
 func (e *Engine) serveUpdate(req *sip.Request, tx sip.ServerTransaction) {
 	c := e.callBySIPID(callIDOf(req))
-	if c == nil || !c.confirmed() {
+	if c == nil || !c.waitConfirmed(5*time.Second) {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusCallTransactionDoesNotExists, "Call/Transaction Does Not Exist", nil))
 		return
 	}
@@ -287,9 +288,26 @@ func (e *Engine) serveUpdate(req *sip.Request, tx sip.ServerTransaction) {
 	_ = tx.Respond(res)
 }
 
-// confirmed reports whether the call is answered (its dialog confirmed).
-func (c *call) confirmed() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.answered
+// waitConfirmed reports whether the call is answered, waiting up to d
+// while our answer is on its way: a PBX may send UPDATE right after its
+// ACK, before diago has handed the answered dialog back to us (that UPDATE
+// got 481).
+func (c *call) waitConfirmed(d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for {
+		c.mu.Lock()
+		ok, pending := c.answered, c.answering
+		c.mu.Unlock()
+		if ok {
+			return true
+		}
+		if !pending || time.Now().After(deadline) {
+			return false
+		}
+		select {
+		case <-c.done:
+			return false
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
 }

@@ -108,6 +108,11 @@ func isPartyChange(id domain.CallID) func(domain.Input) bool {
 // re-INVITE is posted as RemotePartyChanged, once per change, and the call
 // stays up until the far end hangs up.
 func TestRemotePartyFromUpdateAndReinvite(t *testing.T) {
+	// sipp sends its UPDATE right after the ACK; on a busy machine it once
+	// arrived before the answered call was ours and got 481. Widen that
+	// window on purpose: the UPDATE must wait for the answer.
+	testAfterAnswer = func() { time.Sleep(300 * time.Millisecond) }
+	t.Cleanup(func() { testAfterAnswer = nil })
 	e, s := startEngine(t, Account{User: "go1", Domain: "127.0.0.1", AllowDirectCalls: true}, "x")
 	uac := sipp.Start(t, uacIdentity(), "-m", "1", e.LocalAddr())
 	off := s.wait(t, "offer", 10*time.Second, isOffered).(domain.CallOffered)
