@@ -36,32 +36,20 @@ func TestFinderNameResultsCarryNumbers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cl := db.NewCallLogger()
-	sink := make(savedSink, 10)
-	cl.Attach(sink)
 	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	ada := domain.CRMRecord{ID: "003A", Type: "Contact", Name: "Ada Lovelace", URL: "https://crm.example/003A"}
 	bob := domain.CRMRecord{ID: "003B", Type: "Contact", Name: "Ada Byron", URL: "https://crm.example/003B"}
 	never := domain.CRMRecord{ID: "003C", Type: "Contact", Name: "Ada Never", URL: "https://crm.example/003C"}
-	for i, l := range []domain.CallLog{
+	logs := []domain.CallLog{
 		// Ada was the chosen record of a call from her mobile ...
 		{Key: "k1", AgentID: "a1", Remote: domain.Party{Number: "+447700900001"}, Matches: []domain.CRMRecord{ada, bob}, RecordID: ada.ID},
 		// ... and the only match of a call from her office.
 		{Key: "k2", AgentID: "a1", Remote: domain.Party{Number: "+442079460018"}, Matches: []domain.CRMRecord{ada}},
-	} {
-		l.StartedAt, l.EndedAt = at.Add(time.Duration(i)*time.Minute), at.Add(time.Duration(i)*time.Minute+time.Second)
-		if err := cl.SaveCallLog(l); err != nil {
-			t.Fatal(err)
-		}
-		select {
-		case in := <-sink:
-			if _, ok := in.(domain.CallLogSaved); !ok {
-				t.Fatalf("saving a log: %#v", in)
-			}
-		case <-time.After(30 * time.Second):
-			t.Fatal("the call log was not saved")
-		}
 	}
+	for i := range logs {
+		logs[i].StartedAt, logs[i].EndedAt = at.Add(time.Duration(i)*time.Minute), at.Add(time.Duration(i)*time.Minute+time.Second)
+	}
+	saveLogs(t, db, logs...)
 	f := finder{crm: fakeCRMSearch{recs: []domain.CRMRecord{ada, bob, never}}, profile: src}
 	got, err := f.Search(context.Background(), "ada", 20)
 	if err != nil {
@@ -94,9 +82,6 @@ func TestFinderOffersRecordPhones(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cl := db.NewCallLogger()
-	sink := make(savedSink, 10)
-	cl.Attach(sink)
 	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	ada := domain.CRMRecord{ID: "003A", Type: "Contact", Name: "Ada Lovelace", URL: "https://crm.example/003A",
 		Phones: []string{"+442079460018", "+447700900001", "ext. 42", "+442079460018"}}
@@ -104,19 +89,8 @@ func TestFinderOffersRecordPhones(t *testing.T) {
 		Phones: []string{"+442079460018"}} // the office line, offered with Ada already
 	never := domain.CRMRecord{ID: "003C", Type: "Contact", Name: "Ada Never", URL: "https://crm.example/003C"}
 	// Ada also called from her home number, which the CRM does not have.
-	l := domain.CallLog{Key: "k1", AgentID: "a1", Remote: domain.Party{Number: "+441632960099"}, Matches: []domain.CRMRecord{ada}, RecordID: ada.ID,
-		StartedAt: at, EndedAt: at.Add(time.Second)}
-	if err := cl.SaveCallLog(l); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case in := <-sink:
-		if _, ok := in.(domain.CallLogSaved); !ok {
-			t.Fatalf("saving a log: %#v", in)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("the call log was not saved")
-	}
+	saveLogs(t, db, domain.CallLog{Key: "k1", AgentID: "a1", Remote: domain.Party{Number: "+441632960099"}, Matches: []domain.CRMRecord{ada}, RecordID: ada.ID,
+		StartedAt: at, EndedAt: at.Add(time.Second)})
 	f := finder{crm: fakeCRMSearch{recs: []domain.CRMRecord{ada, firm, never}}, profile: src}
 	got, err := f.Search(context.Background(), "ada", 20)
 	if err != nil {

@@ -42,6 +42,28 @@ type savedSink chan domain.Input
 
 func (s savedSink) Post(in domain.Input) error { s <- in; return nil }
 
+// saveLogs saves logs through a call logger of db's, each stored before
+// the next is saved.
+func saveLogs(t *testing.T, db *store.DB, logs ...domain.CallLog) {
+	t.Helper()
+	sink := make(savedSink, 1)
+	cl := db.NewCallLogger()
+	cl.Attach(sink)
+	for _, l := range logs {
+		if err := cl.SaveCallLog(l); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case in := <-sink:
+			if _, ok := in.(domain.CallLogSaved); !ok {
+				t.Fatalf("save: %#v", in)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("call log not saved")
+		}
+	}
+}
+
 // fakeRemover records secret removals (shared-PC logout).
 type fakeRemover struct{ removed []string }
 
@@ -87,30 +109,15 @@ func TestSourcesLibraryOverTheStore(t *testing.T) {
 	}
 
 	// History views over call logs saved through the store's call logger.
-	sink := make(savedSink, 4)
-	cl := db.NewCallLogger()
-	cl.Attach(sink)
 	t0 := time.Now().Add(-time.Hour)
-	for _, l := range []domain.CallLog{
-		{Key: "k1", AgentID: "a1", Direction: domain.DirectionInbound, Remote: domain.Party{Number: "+442079460018", Name: "Alice Martin"},
+	saveLogs(t, db,
+		domain.CallLog{Key: "k1", AgentID: "a1", Direction: domain.DirectionInbound, Remote: domain.Party{Number: "+442079460018", Name: "Alice Martin"},
 			StartedAt: t0, AnsweredAt: t0.Add(time.Second), EndedAt: t0.Add(time.Minute), Talk: time.Minute},
-		{Key: "k2", AgentID: "a1", Direction: domain.DirectionInbound, Remote: domain.Party{Number: "+12025550143"},
+		domain.CallLog{Key: "k2", AgentID: "a1", Direction: domain.DirectionInbound, Remote: domain.Party{Number: "+12025550143"},
 			StartedAt: t0.Add(2 * time.Minute), EndedAt: t0.Add(3 * time.Minute), Missed: true},
-		{Key: "k3", AgentID: "a1", Direction: domain.DirectionOutbound, Remote: domain.Party{Number: "201"},
+		domain.CallLog{Key: "k3", AgentID: "a1", Direction: domain.DirectionOutbound, Remote: domain.Party{Number: "201"},
 			StartedAt: t0.Add(4 * time.Minute), EndedAt: t0.Add(5 * time.Minute)},
-	} {
-		if err := cl.SaveCallLog(l); err != nil {
-			t.Fatal(err)
-		}
-		select {
-		case in := <-sink:
-			if _, ok := in.(domain.CallLogSaved); !ok {
-				t.Fatalf("save: %#v", in)
-			}
-		case <-time.After(30 * time.Second):
-			t.Fatal("call log not saved")
-		}
-	}
+	)
 	for kind, want := range map[ui.RecentKind][]string{
 		ui.RecentAll: {"k3", "k2", "k1"}, ui.RecentMissed: {"k2"}, ui.RecentIncoming: {"k1"}, ui.RecentOutgoing: {"k3"},
 	} {
