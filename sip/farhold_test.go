@@ -123,9 +123,9 @@ var uasRefuseHold = `<?xml version="1.0" encoding="ISO-8859-1" ?>
   <recv request="INVITE" />
 ` + okWithSDP("sendrecv") + `  <recv request="ACK" />
   <recv request="INVITE" />
-` + sippEcho("488 Not Acceptable Here") + `  <recv request="ACK" />
+` + sipp.Reply("488 Not Acceptable Here") + `  <recv request="ACK" />
   <recv request="BYE" />
-` + sippEcho("200 OK") + `</scenario>`
+` + sipp.Reply("200 OK") + `</scenario>`
 
 // TestHoldRefused: a hold re-INVITE the far end refuses is reported as
 // HoldFailed with the refusal in plain words; the call stays up.
@@ -197,7 +197,7 @@ func uacHoldsThenIsHeld() string {
   </recv>
 ` + okInDialog("inactive") + `  <recv request="ACK" />
   <recv request="BYE" />
-` + sippEcho("200 OK") + `  <Reference variables="dir" />
+` + sipp.Reply("200 OK") + `  <Reference variables="dir" />
 </scenario>`
 }
 

@@ -55,17 +55,7 @@ var uasHold = `<?xml version="1.0" encoding="ISO-8859-1" ?>
   <recv request="INVITE" />
 ` + okWithSDP("sendrecv") + `  <recv request="ACK" />
   <recv request="BYE" />
-  <send><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-
-]]></send>
-</scenario>`
+` + sipp.Reply("200 OK") + `</scenario>`
 
 // TestHoldResume: the far end receives a sendonly re-INVITE, then a
 // sendrecv one.

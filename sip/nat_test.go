@@ -332,7 +332,7 @@ func TestSymmetricRTP(t *testing.T) {
   <recv request="INVITE" />
 `+answer+`  <recv request="ACK" />
   <recv request="BYE" />
-`+sippEcho("200 OK")+`</scenario>`, "-m", "1")
+`+sipp.Reply("200 OK")+`</scenario>`, "-m", "1")
 	e, s := startEngine(t, Account{User: "go1", Domain: "127.0.0.1"}, "x")
 	id := domain.NewCallID()
 	if err := e.Dial(id, "sip:x@"+uas.Addr); err != nil {

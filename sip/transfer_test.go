@@ -19,7 +19,7 @@ import (
 // the REFER (writing the Refer-To target and its Replaces value to the
 // file "refer" for the test, which plays the transferee's second leg with
 // another sipp), accepts it, reports success by NOTIFY and takes our BYE.
-const uasTransferee = `<?xml version="1.0" encoding="ISO-8859-1" ?>
+var uasTransferee = `<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="transferee">
   <recv request="INVITE">
     <action>
@@ -77,22 +77,12 @@ SIP/2.0 200 OK
 ]]></send>
   <recv response="200" />
   <recv request="BYE" />
-  <send><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-
-]]></send>
-</scenario>`
+` + sipp.Reply("200 OK") + `</scenario>`
 
 // uacReplacing is the transferee's second leg: INVITE to the target with
 // the Replaces header (-key target, -key repl), media echoed back
 // (-rtp_echo), then the target hangs up.
-const uacReplacing = `<?xml version="1.0" encoding="ISO-8859-1" ?>
+var uacReplacing = `<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="replacing">
   <send retrans="500"><![CDATA[
 INVITE [target] SIP/2.0
@@ -125,17 +115,7 @@ Content-Length: 0
 
 ]]></send>
   <recv request="BYE" />
-  <send><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-
-]]></send>
-</scenario>`
+` + sipp.Reply("200 OK") + `</scenario>`
 
 // TestAttendedTransfer: go1 talks to the transferee (sipp), consults go2
 // (our engine too, through kamailio), and completes the transfer: the

@@ -23,8 +23,8 @@ var uasTransferFails = `<?xml version="1.0" encoding="ISO-8859-1" ?>
   </recv>
 ` + okWithSDP("sendrecv") + `  <recv request="ACK" />
   <recv request="REFER" />
-` + sippEcho("403 Forbidden") + `  <recv request="REFER" />
-` + sippEcho("202 Accepted") + `  <pause milliseconds="300" />
+` + sipp.Reply("403 Forbidden") + `  <recv request="REFER" />
+` + sipp.Reply("202 Accepted") + `  <pause milliseconds="300" />
   <send><![CDATA[
 NOTIFY [$contact] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
@@ -43,8 +43,8 @@ SIP/2.0 486 Busy Here
 ]]></send>
   <recv response="200" />
   <recv request="REFER" />
-` + sippEcho("202 Accepted") + `  <recv request="BYE" />
-` + sippEcho("200 OK") + `</scenario>`
+` + sipp.Reply("202 Accepted") + `  <recv request="BYE" />
+` + sipp.Reply("200 OK") + `</scenario>`
 
 // TestBlindTransferFailures: the core learns each failed transfer with a
 // reason in plain words (a refused REFER, a NOTIFY with a failure, no

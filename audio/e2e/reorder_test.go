@@ -47,17 +47,7 @@ Content-Length: [len]
 ` + sdp + `]]></send>
   <recv request="ACK" />
   <recv request="BYE" />
-  <send><![CDATA[
-SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-
-]]></send>
-</scenario>`
+` + sipp.Reply("200 OK") + `</scenario>`
 }
 
 // ulaw is G.711 μ-law of a 16-bit sample (the test's own encoder: the

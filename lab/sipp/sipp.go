@@ -169,3 +169,20 @@ func (p *Proc) Messages() string {
 	}
 	return s
 }
+
+// Reply is a scenario's <send> of a bodiless response inside a dialog:
+// the status line ("200 OK"), then the last request's Via, From, To,
+// Call-ID and CSeq.
+func Reply(status string) string {
+	return `  <send><![CDATA[
+SIP/2.0 ` + status + `
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+
+]]></send>
+`
+}
