@@ -3,15 +3,12 @@
 package e2e_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
 	"github.com/callcentre/softphone/agent/domain"
 	"github.com/callcentre/softphone/audio"
-	"github.com/callcentre/softphone/audio/audiotest"
 	"github.com/callcentre/softphone/lab/baresip"
-	"github.com/callcentre/softphone/sip"
 )
 
 // TestWidebandTimestampsReachJitterBuffer calls a real baresip sending
@@ -36,23 +33,7 @@ func TestWidebandTimestampsReachJitterBuffer(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			alice := baresip.Start(t, baresip.Options{User: "alice", ToneHz: 440, Codecs: c.baresipCodec,
 				Modules: []string{c.module}})
-			tel, err := sip.New(sip.Account{User: "go1", Domain: "127.0.0.1", Codecs: []string{c.codec}},
-				func() (string, error) { return "x", nil }, sip.WithBindHost("127.0.0.1"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			events := &sink{}
-			tel.Attach(events)
-			if err := tel.Start(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = tel.Close() })
-			drv := audiotest.NewDriver()
-			set := audio.DefaultSettings()
-			set.NoiseSuppress = false
-			media := audio.New(drv, tel, audio.WithSettings(set))
-			media.Attach(events)
-			t.Cleanup(func() { _ = media.Close() })
+			tel, media, _, events := fakeDeviceStack(t, c.codec)
 
 			id := domain.NewCallID()
 			if err := tel.Dial(id, alice.URI); err != nil {

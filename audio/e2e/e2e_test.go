@@ -10,6 +10,7 @@ import (
 
 	"github.com/callcentre/softphone/agent/domain"
 	"github.com/callcentre/softphone/audio"
+	"github.com/callcentre/softphone/audio/audiotest"
 	"github.com/callcentre/softphone/lab/baresip"
 	"github.com/callcentre/softphone/lab/kamailio"
 	"github.com/callcentre/softphone/lab/pulse"
@@ -67,6 +68,31 @@ func stackK(t testing.TB) (*pulse.Server, *kamailio.Server, *baresip.Phone, *sip
 type sink struct {
 	mu sync.Mutex
 	in []domain.Input
+}
+
+// fakeDeviceStack is a SIP engine on 127.0.0.1 (direct calls, codec only)
+// and an audio engine on fake devices (noise suppression off), both
+// posting to one sink and closed at the end of the test.
+func fakeDeviceStack(t testing.TB, codec string) (*sip.Engine, *audio.Engine, *audiotest.Driver, *sink) {
+	t.Helper()
+	tel, err := sip.New(sip.Account{User: "go1", Domain: "127.0.0.1", Codecs: []string{codec}},
+		func() (string, error) { return "x", nil }, sip.WithBindHost("127.0.0.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := &sink{}
+	tel.Attach(events)
+	if err := tel.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tel.Close() })
+	drv := audiotest.NewDriver()
+	set := audio.DefaultSettings()
+	set.NoiseSuppress = false
+	media := audio.New(drv, tel, audio.WithSettings(set))
+	media.Attach(events)
+	t.Cleanup(func() { _ = media.Close() })
+	return tel, media, drv, events
 }
 
 func (s *sink) Post(in domain.Input) error {

@@ -3,7 +3,6 @@
 package e2e_test
 
 import (
-	"context"
 	"encoding/binary"
 	"math"
 	"net"
@@ -13,10 +12,8 @@ import (
 	"time"
 
 	"github.com/callcentre/softphone/agent/domain"
-	"github.com/callcentre/softphone/audio"
 	"github.com/callcentre/softphone/audio/audiotest"
 	"github.com/callcentre/softphone/lab/sipp"
-	"github.com/callcentre/softphone/sip"
 )
 
 // reorderTone is the far end's tone: 8.25 cycles per 20 ms frame, so a
@@ -111,23 +108,7 @@ func TestReorderedRTPPlaysInOrder(t *testing.T) {
 	defer rtpConn.Close()
 	uas := sipp.Start(t, uasSDPTo(rtpConn.LocalAddr().(*net.UDPAddr).Port), "-m", "1")
 
-	tel, err := sip.New(sip.Account{User: "go1", Domain: "127.0.0.1", Codecs: []string{"PCMU"}},
-		func() (string, error) { return "x", nil }, sip.WithBindHost("127.0.0.1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	events := &sink{}
-	tel.Attach(events)
-	if err := tel.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = tel.Close() })
-	drv := audiotest.NewDriver()
-	set := audio.DefaultSettings()
-	set.NoiseSuppress = false
-	media := audio.New(drv, tel, audio.WithSettings(set))
-	media.Attach(events)
-	t.Cleanup(func() { _ = media.Close() })
+	tel, media, drv, events := fakeDeviceStack(t, "PCMU")
 
 	id := domain.NewCallID()
 	if err := tel.Dial(id, "sip:x@"+uas.Addr); err != nil {
