@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"slices"
 	"strings"
@@ -37,11 +38,19 @@ type call struct {
 	localHeld    bool // we hold the far end (our last hold re-INVITE succeeded)
 	cancelInvite context.CancelFunc
 	answered     bool
-	answering    bool         // our 200 to the INVITE is out, its ACK not yet through diago
-	sdpVersion   uint64       // o= version of our last SDP (encrypted calls)
-	ownAckCSeq   uint32       // CSeq of a re-INVITE we answered ourselves
-	remote       domain.Party // the far end's identity as last reported to the core
-	callerGone   bool         // inbound: the caller cancelled before the answer
+	answering    bool // our 200 to the INVITE is out, its ACK not yet through diago
+	// up is closed once the core knows the call as answered (CallAnswered
+	// posted, or the replacing dialog took over): what the far end says in
+	// the dialog is reported after that, never before.
+	up chan struct{}
+	// reinvite is full while an INVITE transaction inside the dialog is in
+	// progress, ours (hold, resume) or the far end's: RFC 3261 14.1 forbids
+	// starting another, and 14.2 answers a crossing one 491.
+	reinvite   chan struct{}
+	sdpVersion uint64       // o= version of our last SDP (encrypted calls)
+	ownAckCSeq uint32       // CSeq of a re-INVITE we answered ourselves
+	remote     domain.Party // the far end's identity as last reported to the core
+	callerGone bool         // inbound: the caller cancelled before the answer
 	// closing is set by whoever sends the call's last message (the final
 	// response of an unanswered inbound call, or BYE): the call goroutine
 	// (reject, redirect, hangup) or end (engine shutdown). The other one
@@ -56,7 +65,8 @@ type call struct {
 const missedLinger = time.Minute
 
 func newCall(id domain.CallID, inbound bool) *call {
-	return &call{id: id, inbound: inbound, cmds: make(chan func(), 16), done: make(chan struct{})}
+	return &call{id: id, inbound: inbound, cmds: make(chan func(), 16), done: make(chan struct{}), up: make(chan struct{}),
+		reinvite: make(chan struct{}, 1)}
 }
 
 // do queues f on the call goroutine.
@@ -266,7 +276,7 @@ func (e *Engine) runOutbound(c *call, uri sip.Uri) {
 	if err := e.attachMedia(c, &d.DialogMedia); err != nil {
 		log.Warn("no media on answered call", "error", err)
 	}
-	e.post(domain.CallAnswered{ID: c.id})
+	e.postAnswered(c)
 	e.callLoop(c, d.Context(), d, log)
 }
 
@@ -409,21 +419,8 @@ func (e *Engine) middleware(next sipgo.RequestHandler) sipgo.RequestHandler {
 					return
 				}
 			} else if c := e.callBySIPID(callIDOf(req)); c != nil {
-				e.identityUpdate(c, req)
-				if len(req.Body()) > 0 {
-					held := sdpHeld(req.Body())
-					c.mu.Lock()
-					changed := c.remoteHeld != held
-					c.remoteHeld = held
-					c.mu.Unlock()
-					if changed {
-						e.post(domain.RemoteHold{ID: c.id, On: held})
-					}
-				}
-				if c.encrypted() {
-					e.answerReinvite(c, req, tx) // diago would drop the srtp
-					return
-				}
+				e.serveReinvite(c, req, tx, next)
+				return
 			}
 		case sip.ACK:
 			if c := e.callBySIPID(callIDOf(req)); c != nil && c.ownAck(req) {
@@ -444,6 +441,39 @@ func (e *Engine) middleware(next sipgo.RequestHandler) sipgo.RequestHandler {
 			}
 		}
 		next(req, tx)
+	}
+}
+
+// serveReinvite handles the far end's re-INVITE in one of our dialogs.
+// While our own re-INVITE is out it is refused 491 Request Pending (RFC
+// 3261 14.2: the far end tries again later, and so do we if it refused
+// ours the same way). Its hold state is reported once it is answered, so
+// the agent's reaction (a hold of our own) never crosses it.
+func (e *Engine) serveReinvite(c *call, req *sip.Request, tx sip.ServerTransaction, next sipgo.RequestHandler) {
+	select {
+	case c.reinvite <- struct{}{}:
+	default:
+		e.log.Info("re-invite crossed ours: request pending", "call_id", string(c.id))
+		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusRequestPending, "Request Pending", nil))
+		return
+	}
+	e.identityUpdate(c, req)
+	changed, held := false, false
+	if len(req.Body()) > 0 {
+		held = sdpHeld(req.Body())
+		c.mu.Lock()
+		changed = c.remoteHeld != held
+		c.remoteHeld = held
+		c.mu.Unlock()
+	}
+	if c.encrypted() {
+		e.answerReinvite(c, req, tx) // diago would drop the srtp
+	} else {
+		next(req, tx)
+	}
+	<-c.reinvite
+	if changed {
+		e.post(domain.RemoteHold{ID: c.id, On: held})
 	}
 }
 
@@ -533,7 +563,7 @@ func (e *Engine) serveInbound(d *diago.DialogServerSession) {
 				if err := e.attachMedia(c, &d.DialogMedia); err != nil {
 					log.Warn("no media on answered call", "error", err)
 				}
-				e.post(domain.CallAnswered{ID: c.id})
+				e.postAnswered(c)
 				e.callLoop(c, ctx, d, log)
 				return
 			}
@@ -546,6 +576,13 @@ func (e *Engine) serveInbound(d *diago.DialogServerSession) {
 			return
 		}
 	}
+}
+
+// postAnswered tells the core the call is answered, then lets the far
+// end's in-dialog news that waited for it through (waitConfirmed).
+func (e *Engine) postAnswered(c *call) {
+	e.post(domain.CallAnswered{ID: c.id})
+	close(c.up)
 }
 
 // sessionOps are the operations of an answered dialog.
@@ -760,26 +797,26 @@ func (e *Engine) Hold(id domain.CallID, on bool) error {
 		return fmt.Errorf("%w: hold before answer", ErrCallState)
 	}
 	return c.do(func() {
-		d := c.session()
 		ctx, done := context.WithTimeout(e.ctx, 15*time.Second)
 		defer done()
-		c.mu.Lock()
-		mutual := on && c.remoteHeld
-		c.mu.Unlock()
 		var err error
-		switch {
-		case c.encrypted() || e.acct.Transport == TransportTLS || e.mediaExternalIP != nil || mutual:
-			// diago's hold re-INVITE on a TLS call dials a new TLS
-			// connection whose handshake fails, on an encrypted call
-			// it drops the keys, it advertises the local address
-			// instead of the STUN-mapped one, and it only ever offers
-			// sendonly: ours goes out on the dialog's connection with
-			// our original SDP, inactive when the far end holds us too.
-			err = e.ownHold(ctx, c, on)
-		case on:
-			err = d.Hold(ctx)
-		default:
-			err = d.Unhold(ctx)
+		for attempt := 1; ; attempt++ {
+			err = e.holdOnce(ctx, c, on)
+			if re := dialogResponse(err); re == nil || re.StatusCode != sip.StatusRequestPending || attempt == 3 {
+				break
+			}
+			// Our own re-INVITE crossed the far end's (RFC 3261 14.1):
+			// try again after a random wait, longer when we own the
+			// Call-ID. (diago's re-INVITE retries a 491 by itself.)
+			wait := glareWait(!c.inbound)
+			e.log.Info("hold re-invite crossed the far end's: trying again", "call_id", string(id), "after", wait)
+			select {
+			case <-time.After(wait):
+				continue
+			case <-ctx.Done():
+			}
+			err = ctx.Err()
+			break
 		}
 		if err != nil {
 			e.log.Warn("hold re-invite failed", "call_id", string(id), "on", on, "error", err)
@@ -790,6 +827,44 @@ func (e *Engine) Hold(id domain.CallID, on bool) error {
 		c.localHeld = on
 		c.mu.Unlock()
 	})
+}
+
+// holdOnce sends one hold or resume re-INVITE, once no other INVITE
+// transaction of the dialog is in progress.
+func (e *Engine) holdOnce(ctx context.Context, c *call, on bool) error {
+	select {
+	case c.reinvite <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-c.reinvite }()
+	c.mu.Lock()
+	mutual := on && c.remoteHeld
+	c.mu.Unlock()
+	switch {
+	case c.encrypted() || e.acct.Transport == TransportTLS || e.mediaExternalIP != nil || mutual:
+		// diago's hold re-INVITE on a TLS call dials a new TLS
+		// connection whose handshake fails, on an encrypted call it
+		// drops the keys, it advertises the local address instead of
+		// the STUN-mapped one, and it only ever offers sendonly: ours
+		// goes out on the dialog's connection with our original SDP,
+		// inactive when the far end holds us too.
+		return e.ownHold(ctx, c, on)
+	case on:
+		return c.session().Hold(ctx)
+	default:
+		return c.session().Unhold(ctx)
+	}
+}
+
+// glareWait is how long to wait before sending a re-INVITE again after a
+// 491 (RFC 3261 14.1): 2.1 to 4 s when we generated the dialog's Call-ID
+// (we placed the call), else up to 2 s, in 10 ms steps.
+func glareWait(ownCallID bool) time.Duration {
+	if ownCallID {
+		return 2100*time.Millisecond + time.Duration(rand.IntN(191))*10*time.Millisecond
+	}
+	return time.Duration(rand.IntN(201)) * 10 * time.Millisecond
 }
 
 // dialogResponse returns the final response carried by a sipgo dialog

@@ -96,6 +96,11 @@ Duration=160
 // answered and has no effect on the call (no CallEnded); the call stays
 // up and usable until the agent hangs up.
 func TestCancelAfter200KeepsTheCall(t *testing.T) {
+	// sipp keys its digit right after the ACK; on a busy machine it once
+	// reached the core before CallAnswered (and the wait below consumed
+	// it). Widen that window on purpose: the digit must follow the answer.
+	testAfterAnswer = func() { time.Sleep(300 * time.Millisecond) }
+	t.Cleanup(func() { testAfterAnswer = nil })
 	e, s := startEngine(t, Account{User: "go1", Domain: "127.0.0.1", AllowDirectCalls: true}, "x")
 	uac := sipp.Start(t, uacCancelAfter200, "-m", "1", e.LocalAddr())
 	off := s.wait(t, "offer", 10*time.Second, isOffered).(domain.CallOffered)

@@ -112,6 +112,15 @@
 // sendonly. Our answers to the far end's re-INVITEs on encrypted calls
 // keep our own hold (sendonly or inactive).
 //
+// One INVITE transaction at a time in a dialog (RFC 3261 14): our hold or
+// resume waits while the far end's re-INVITE is being answered, the far
+// end's re-INVITE that crosses ours gets 491 Request Pending, and a 491 to
+// ours is retried after a random wait (up to 2 s on a call we received,
+// 2.1 to 4 s on one we placed; diago's own re-INVITE does the same). What
+// the far end says in the dialog (RemoteHold, RemotePartyChanged, INFO
+// digits) is posted after the call's CallAnswered, and RemoteHold after
+// its re-INVITE was answered.
+//
 // Codecs (Account.Codecs, in order of preference, case-insensitive):
 // PCMU, PCMA, opus and G722.
 // Opus is our own cgo binding of libopus (no build tag; pkg-config opus):

@@ -118,6 +118,9 @@ func (e *Engine) readInfo(c *call, req *sip.Request, tx sip.ServerTransaction) {
 		_ = tx.Respond(sip.NewResponseFromRequest(req, sip.StatusBadRequest, "Bad DTMF", nil))
 		return
 	}
+	// A digit keyed right after the ACK of our answer follows the call's
+	// CallAnswered (in an early dialog it is reported at once).
+	c.waitConfirmed(5 * time.Second)
 	// Report the digit before answering: the sender waits for our 200
 	// before its next INFO, which sipgo may handle on another goroutine, so
 	// reporting after the 200 could reorder digits.

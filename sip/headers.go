@@ -288,26 +288,31 @@ func (e *Engine) serveUpdate(req *sip.Request, tx sip.ServerTransaction) {
 	_ = tx.Respond(res)
 }
 
-// waitConfirmed reports whether the call is answered, waiting up to d
-// while our answer is on its way: a PBX may send UPDATE right after its
-// ACK, before diago has handed the answered dialog back to us (that UPDATE
-// got 481).
+// waitConfirmed reports whether the call is answered and the core knows
+// it, waiting up to d while our answer is on its way: the far end may send
+// UPDATE or INFO right after its ACK, before diago has handed the answered
+// dialog back to us (that UPDATE got 481, and a digit reached the core
+// before the call's CallAnswered).
 func (c *call) waitConfirmed(d time.Duration) bool {
-	deadline := time.Now().Add(d)
-	for {
-		c.mu.Lock()
-		ok, pending := c.answered, c.answering
-		c.mu.Unlock()
-		if ok {
-			return true
-		}
-		if !pending || time.Now().After(deadline) {
-			return false
-		}
-		select {
-		case <-c.done:
-			return false
-		case <-time.After(10 * time.Millisecond):
-		}
+	select {
+	case <-c.up:
+		return true
+	default:
+	}
+	c.mu.Lock()
+	pending := c.answering || c.answered
+	c.mu.Unlock()
+	if !pending {
+		return false // still ringing, or an early dialog
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-c.up:
+		return true
+	case <-c.done:
+		return false
+	case <-t.C:
+		return false
 	}
 }

@@ -3,7 +3,6 @@ package sip
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"sync"
@@ -76,11 +75,43 @@ func isReg(st domain.RegState) func(domain.Input) bool {
 	}
 }
 
+// testLogger logs the engine at debug level to stderr when SIP_TEST_LOG
+// is set; otherwise it keeps the log and prints its last 64 KiB when the
+// test fails (a failure in CI then shows what the engine did).
 func testLogger(t testing.TB) *slog.Logger {
 	if os.Getenv("SIP_TEST_LOG") != "" {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	return slog.New(slog.NewTextHandler(io.Discard, nil))
+	w := &tailBuffer{max: 64 << 10}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("engine log (tail):\n%s", w.String())
+		}
+	})
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// tailBuffer keeps the last max bytes written to it.
+type tailBuffer struct {
+	mu  sync.Mutex
+	max int
+	b   []byte
+}
+
+func (w *tailBuffer) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.b = append(w.b, p...)
+	if over := len(w.b) - w.max; over > 0 {
+		w.b = append(w.b[:0], w.b[over:]...)
+	}
+	return len(p), nil
+}
+
+func (w *tailBuffer) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return string(w.b)
 }
 
 func pw(s string) func() (string, error) { return func() (string, error) { return s, nil } }

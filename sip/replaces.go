@@ -127,6 +127,7 @@ func (e *Engine) serveReplacing(d *diago.DialogServerSession, replaces string) {
 	if err := e.attachMedia(nc, &d.DialogMedia); err != nil {
 		log.Warn("no media on replacing call", "error", err)
 	}
+	close(nc.up) // the core knows this call as answered already
 	log.Info("call replaced by a transferred party")
 	old.mu.Lock()
 	nc.remote = old.remote

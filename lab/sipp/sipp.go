@@ -105,6 +105,9 @@ func start(t testing.TB, dir, sf string, args []string) (p *Proc, retry bool) {
 			_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
 			<-p.exited
 		}
+		if t.Failed() {
+			t.Logf("sipp on %s (tail of its output and traces):\n%s", p.Addr, tail(p.Log(), 32<<10))
+		}
 	})
 	bindFailed := func() bool { return strings.Contains(p.out.String(), "Unable to bind") }
 	// Wait until the port is bound (a UAS must be listening before the
@@ -157,6 +160,14 @@ func (p *Proc) Log() string {
 		}
 	}
 	return s
+}
+
+// tail is the last n bytes of s.
+func tail(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return "...\n" + s[len(s)-n:]
 }
 
 // Messages returns sipp's message trace (every message sent and received).
