@@ -51,10 +51,12 @@ func BenchmarkRealCPU(b *testing.B) {
 			defer e.Close()
 			e.SetAudioRoute(ids)
 			time.Sleep(3 * time.Second) // opening ALSA capture through pulse costs CPU once
+			w0 := e.Stats().Wakes
 			busy := measureCPU(5 * time.Second)
 			for range b.N {
 			}
 			st := e.Stats()
+			b.ReportMetric(float64(st.Wakes-w0)/5, "loop-wakes/s")
 			b.ReportMetric(busy, "cpu%")
 			b.ReportMetric(float64(st.Underruns), "underruns")
 		})

@@ -57,12 +57,15 @@ func BenchmarkCPU(b *testing.B) {
 			idle := measureCPU(2 * time.Second)
 			e.SetAudioRoute(ids)
 			time.Sleep(2 * time.Second) // streams open, buffers settle
+			w0 := e.Stats().Wakes
 			busy := measureCPU(5 * time.Second)
 			for range b.N {
 			}
+			st := e.Stats()
 			b.ReportMetric(busy, "cpu%")
 			b.ReportMetric(busy-idle, "cpu%-over-idle")
-			b.ReportMetric(float64(e.Stats().Underruns), "underruns")
+			b.ReportMetric(float64(st.Wakes-w0)/5, "loop-wakes/s")
+			b.ReportMetric(float64(st.Underruns), "underruns")
 		})
 	}
 }

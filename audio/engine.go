@@ -68,6 +68,7 @@ type Stats struct {
 	Overruns       uint64 // input callbacks whose samples did not fit
 	TxDropped      uint64 // frames dropped because the network side was slower
 	Reopens        uint64 // headset stream reopenings after a device was lost
+	Wakes          uint64 // times the engine's loop woke (for commands, devices or time)
 	OutputBuffered time.Duration
 	// Jitter has each call's jitter buffer counters (received, played,
 	// concealed, late, dropped for drift, target and buffered delay).
@@ -429,7 +430,7 @@ func (e *Engine) Levels() Levels {
 func (e *Engine) Stats() Stats {
 	ch := make(chan Stats, 1)
 	e.do(func() {
-		s := Stats{Frames: e.stats.frames.Load(), Reopens: e.stats.reopens.Load(), Underruns: e.lostUnder}
+		s := Stats{Frames: e.stats.frames.Load(), Reopens: e.stats.reopens.Load(), Wakes: e.stats.wakes.Load(), Underruns: e.lostUnder}
 		for _, ds := range []*devStream{e.in, e.out} {
 			if ds != nil {
 				s.Underruns += ds.underruns.Load()
@@ -513,9 +514,15 @@ func (e *Engine) run() {
 		now := time.Now()
 		e.step(now)
 		switch {
-		case e.in != nil || e.out != nil || e.ringer != nil || e.meter != nil || e.aux != nil:
-			// Half a microphone buffer: a buffer waits at most that
-			// long before it is mixed, with two wake-ups per callback.
+		case e.in != nil:
+			// Just after the microphone's next buffer: one wake-up per
+			// buffer, and a buffer waits about a millisecond before it is
+			// mixed. A late buffer is polled for every 5 ms (through
+			// ALSA's pulse plugin callbacks come unevenly: 59 wake-ups a
+			// second on a call, 95 with the half-buffer timer before).
+			t.Reset(min(max(5*time.Millisecond, e.in.nextBuffer(now)), e.micFPB+time.Millisecond))
+		case e.out != nil || e.ringer != nil || e.meter != nil || e.aux != nil:
+			// No microphone clock: every half buffer.
 			t.Reset(max(2*time.Millisecond, e.micFPB/2))
 		case e.idle(now):
 			// Nothing runs on time: sleep until a command (every

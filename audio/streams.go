@@ -19,16 +19,33 @@ type devStream struct {
 	overruns  atomic.Uint64
 	skip      atomic.Int64 // output: samples to drop (set by the loop, done by the callback)
 	primed    atomic.Bool
-	standing  int // loop: consecutive frames with too much queued
+	lastCall  atomic.Int64 // input: when its last callback ran, ns since monoBase
+	standing  int          // loop: consecutive frames with too much queued
 	lastCalls uint64
 	lastSeen  time.Time
 }
+
+// monoBase is the origin of devStream.lastCall (time.Since reads the
+// monotonic clock: no allocation, no lock).
+var monoBase = time.Now()
 
 func (d *devStream) inputCallback(in, _ []float32) {
 	if n := d.ring.Write(in); n < len(in) {
 		d.overruns.Add(1)
 	}
+	d.lastCall.Store(int64(time.Since(monoBase)))
 	d.calls.Add(1)
+}
+
+// nextBuffer is how long until just after the stream's next callback is
+// due (a millisecond after), or 0 when that is unknown or already past.
+func (d *devStream) nextBuffer(now time.Time) time.Duration {
+	last := d.lastCall.Load()
+	if last == 0 {
+		return 0
+	}
+	period := time.Duration(d.fpb) * time.Second / time.Duration(d.rate)
+	return max(0, time.Duration(last)+period+time.Millisecond-now.Sub(monoBase))
 }
 
 func (d *devStream) outputCallback(_, out []float32) {
