@@ -159,8 +159,8 @@ func (l *leg) jbFrame() time.Duration {
 
 // push queues src (mixFrame samples at the mix rate) for the network.
 func (l *leg) push(src []float32) {
-	// A standing queue is pure delay (a writer that paces itself at the RTP
-	// clock never drains it): when a frame has still been waiting at every
+	// A standing queue is pure delay (a writer held to real time, when the
+	// sound card runs fast, never drains it): when a frame has still been waiting at every
 	// push for half a second, drop one.
 	if len(l.txq) >= 2 { // never keep two frames waiting
 		select {

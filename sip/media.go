@@ -210,8 +210,8 @@ func (r *rxReader) nextAudio(dst []byte) ([]byte, uint32, uint32, error) {
 	}
 }
 
-// txWriter encodes PCM and sends it in 20 ms packets; the RTP writer
-// paces the packets.
+// txWriter encodes PCM and sends it in 20 ms packets, paced against the
+// wall clock only when its writer runs ahead (see send).
 type txWriter struct {
 	m       *callMedia
 	mu      sync.Mutex
@@ -219,6 +219,31 @@ type txWriter struct {
 	enc     frameEncoder
 	out     []byte
 	sent    uint64
+	next    time.Time // when the next packet is due in real time
+}
+
+// txSlack is how far ahead of real time a writer may send before Write
+// sleeps: the audio engine's frames, clocked by the sound card, never
+// wait; a loop writing a tone or a file as fast as it can is held to real
+// time.
+const txSlack = 60 * time.Millisecond
+
+// send writes one encoded 20 ms frame as an RTP packet. diago's
+// RTPPacketWriter.Write waits for its own 20 ms ticker after every packet,
+// so a frame the audio engine made on the sound card's clock waited up to
+// 20 ms more (and the writer woke twice a frame); WriteSamples sends at
+// once, with the same timestamps, sequence numbers and first-packet marker.
+func (w *txWriter) send(pkt []byte) error {
+	now := time.Now()
+	if w.next.IsZero() || now.Sub(w.next) > txSlack {
+		w.next = now // the first packet, or a pause: real time restarts here
+	}
+	if ahead := w.next.Sub(now); ahead > txSlack {
+		time.Sleep(ahead - txSlack)
+	}
+	w.next = w.next.Add(20 * time.Millisecond)
+	_, err := w.m.rtpW.WriteSamples(pkt, w.m.codec.SampleTimestamp(), w.sent == 0, w.m.codec.PayloadType)
+	return err
 }
 
 // Write accepts 16-bit LE mono PCM at the codec's PCM rate (CallAudio's
@@ -237,7 +262,7 @@ func (w *txWriter) Write(p []byte) (int, error) {
 		if err != nil {
 			return 0, err
 		}
-		if _, err := w.m.rtpW.Write(w.out[:n]); err != nil {
+		if err := w.send(w.out[:n]); err != nil {
 			if errors.Is(err, io.ErrClosedPipe) {
 				w.enc.close()
 				return 0, io.EOF

@@ -63,7 +63,7 @@ type CallAudio struct {
 	SampleRate int       // 8000 (G.711), 16000 (G.722) or 48000 (Opus)
 	FrameSize  int       // samples per frame (SampleRate / 50)
 	Rx         io.Reader // far-end audio, decoded, paced by the network
-	Tx         io.Writer // near-end audio to encode and send
+	Tx         io.Writer // near-end audio to encode and send: at once, held to real time only when written ahead of it
 }
 
 // CallStats are a call's RTP statistics for the quality indicator.
