@@ -26,6 +26,33 @@ func selfCPU() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// selfSwitches counts the context switches of this process's threads: its
+// wake-ups, a figure the machine's speed does not move.
+func selfSwitches() int64 {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return ru.Nvcsw + ru.Nivcsw
+}
+
+// procSwitches counts the context switches of process pid's threads.
+func procSwitches(pid int) int64 {
+	tasks, _ := filepath.Glob("/proc/" + strconv.Itoa(pid) + "/task/*/status")
+	var n int64
+	for _, f := range tasks {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			if k, v, ok := strings.Cut(line, ":"); ok && strings.HasSuffix(k, "voluntary_ctxt_switches") {
+				c, _ := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+				n += c
+			}
+		}
+	}
+	return n
+}
+
 // procCPU is the user+system CPU time of process pid (Linux /proc).
 func procCPU(pid int) time.Duration {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
@@ -132,9 +159,11 @@ func BenchmarkCallCPUWithAudio(b *testing.B) {
 				time.Sleep(3 * time.Second) // opening an ALSA capture through pulse costs CPU once
 				under0 := media.Stats().Underruns
 				ours, theirs, t0 := selfCPU(), procCPU(bob.Process.Pid), time.Now()
+				oursSw, theirsSw := selfSwitches(), procSwitches(bob.Process.Pid)
 				time.Sleep(10 * time.Second)
 				wall := time.Since(t0)
 				ours, theirs = selfCPU()-ours, procCPU(bob.Process.Pid)-theirs
+				oursSw, theirsSw = selfSwitches()-oursSw, procSwitches(bob.Process.Pid)-theirsSw
 				under := media.Stats().Underruns - under0
 				media.SetAudioRoute(nil)
 				_ = tel.Hangup(id)
@@ -150,6 +179,8 @@ func BenchmarkCallCPUWithAudio(b *testing.B) {
 				}
 				b.ReportMetric(100*ours.Seconds()/wall.Seconds(), "cpu%-ours-sip+audio")
 				b.ReportMetric(100*theirs.Seconds()/wall.Seconds(), "cpu%-baresip-pulse")
+				b.ReportMetric(float64(oursSw)/wall.Seconds(), "switches/s-ours")
+				b.ReportMetric(float64(theirsSw)/wall.Seconds(), "switches/s-baresip")
 				b.ReportMetric(float64(under), "underruns")
 			}
 		})
