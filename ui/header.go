@@ -31,7 +31,8 @@ func newHeader(d *Desk) *header {
 	h.agent = widget.NewLabel("")
 	h.agent.TextStyle.Bold = true
 	h.agent.Truncation = fyne.TextTruncateEllipsis
-	h.status = widget.NewButtonWithIcon(d.T("Signed out"), theme.MenuDropDownIcon(), h.openMenu)
+	h.status = d.newTipButton(d.T("Signed out"), theme.MenuDropDownIcon(), h.openMenu,
+		func() string { return d.T("Change your status: available, a break, do not disturb or offline") })
 	h.status.IconPlacement = widget.ButtonIconTrailingText
 	h.next = widget.NewLabel("")
 	// Set apart by colour, not italics: every text style Fyne draws loads
@@ -39,13 +40,15 @@ func newHeader(d *Desk) *header {
 	// font, about 9 MB of heap for a style nothing else on the desk uses.
 	h.next.Importance = widget.HighImportance
 	h.reg = widget.NewLabel("")
-	h.crm = widget.NewButton("", d.showSync)
+	h.crm = d.newTipButton("", nil, d.showSync,
+		func() string { return d.T("Call logs waiting for the CRM, and failed ones to send again") })
 	h.crm.Importance = widget.LowImportance
 	h.muted = widget.NewLabel(d.T("Microphone muted"))
 	h.muted.Importance = widget.DangerImportance
-	h.settings = widget.NewButtonWithIcon(d.T("Settings"), theme.SettingsIcon(), d.ShowSettings)
-	top := container.NewBorder(nil, nil, container.NewHBox(h.dot.object(), h.status), h.settings, h.agent)
-	bottom := container.NewHBox(h.reg, h.crm, h.next, h.muted)
+	h.settings = d.newTipButton(d.T("Settings"), theme.SettingsIcon(), d.ShowSettings,
+		func() string { return d.T("Audio devices, accounts, screen pop, notes and diagnostics") })
+	top := container.NewBorder(nil, nil, container.NewHBox(h.dot.object(), d.withTip(h.status)), d.withTip(h.settings), h.agent)
+	bottom := container.NewHBox(h.reg, d.withTip(h.crm), h.next, h.muted)
 	h.content = container.NewVBox(top, bottom)
 	return h
 }
@@ -62,7 +65,7 @@ func (h *header) openMenu() {
 		items = append(items, it)
 	}
 	h.menu = fyne.NewMenu("", items...)
-	pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(h.status)
+	pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(h.d.withTip(h.status))
 	widget.ShowPopUpMenuAtPosition(h.menu, h.d.canvas, pos.Add(fyne.NewPos(0, h.status.Size().Height)))
 }
 

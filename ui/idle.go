@@ -65,19 +65,20 @@ func newIdleScreen(d *Desk) *idleScreen {
 	s.number.OnSubmitted = func(string) { s.dialNumber() }
 	s.number.OnChanged = func(string) { d.typed() }
 	s.number.onPasteError = func(err error) { d.toast(domain.NoticeError, d.T("Cannot paste that: %s", err.Error())) }
-	s.dial = widget.NewButtonWithIcon(d.T("Call"), theme.MediaPlayIcon(), s.dialNumber)
+	s.dial = d.newTipButton(d.T("Call"), theme.MediaPlayIcon(), s.dialNumber,
+		func() string { return d.T("Call the number in the box (Enter)") })
 	s.dial.Importance = widget.SuccessImportance
-	s.backspace = widget.NewButtonWithIcon(d.T("Delete digit"), theme.ContentUndoIcon(), func() {
+	s.backspace = d.newTipButton(d.T("Delete digit"), theme.ContentUndoIcon(), func() {
 		if r := []rune(s.number.Text); len(r) > 0 {
 			s.number.SetText(string(r[:len(r)-1]))
 		}
-	})
+	}, func() string { return d.T("Delete the last digit") })
 	s.pad = dialPad(func(k string) {
 		s.number.SetText(s.number.Text + k)
 	})
 	left := container.NewVBox(
-		container.NewBorder(nil, nil, nil, s.backspace, s.number),
-		s.dial, s.pad)
+		container.NewBorder(nil, nil, nil, d.withTip(s.backspace), s.number),
+		d.withTip(s.dial), s.pad)
 
 	s.query = widget.NewEntry()
 	s.query.SetPlaceHolder(d.T("Search CRM, contacts and history"))

@@ -7,16 +7,34 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/callcentre/softphone/agent/domain"
 )
 
-// TestTooltips: with the setting on, resting the pointer on a call
-// button shows what it does and its shortcut under it; moving away or
+// TestTooltips: with the setting on, resting the pointer on a button
+// (call, incoming, header, idle) shows what it does and its shortcut
+// under it; moving away or
 // tapping hides it; with the setting off nothing is shown.
 func TestTooltips(t *testing.T) {
 	r := newRig(t)
 	r.signIn()
+	// The header's and the idle screen's buttons have theirs too.
+	for b, want := range map[*widget.Button]string{
+		r.d.header.status: "Change your status", r.d.header.settings: "Audio devices, accounts",
+		r.d.header.crm: "Call logs waiting for the CRM", r.d.idle.dial: "Call the number in the box",
+		r.d.idle.backspace: "Delete the last digit"} {
+		tb := r.d.tips[b]
+		if tb == nil {
+			t.Errorf("the %q button has no tooltip", b.Text)
+			continue
+		}
+		tb.MouseIn(&desktop.MouseEvent{})
+		if got := r.d.Tooltip(); !strings.HasPrefix(got, want) {
+			t.Errorf("the %q button's tooltip is %q", b.Text, got)
+		}
+		tb.MouseOut()
+	}
 	r.answerCall("c1", domain.Party{Number: "+4930111"})
 	hold := r.d.tips[r.d.call.hold]
 	if hold == nil {
