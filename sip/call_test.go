@@ -29,6 +29,11 @@ func isFailed(id domain.CallID) func(domain.Input) bool {
 
 func isOffered(in domain.Input) bool { _, ok := in.(domain.CallOffered); return ok }
 
+// isRemoteHold matches the far end holding (on) or resuming call id.
+func isRemoteHold(id domain.CallID, on bool) func(domain.Input) bool {
+	return func(in domain.Input) bool { h, ok := in.(domain.RemoteHold); return ok && h.ID == id && h.On == on }
+}
+
 // lab is kamailio plus our engine registered as go1.
 func registeredEngine(t *testing.T, k *kamailio.Server, user, password string, opts ...Option) (*Engine, *sink) {
 	t.Helper()

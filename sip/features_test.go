@@ -207,10 +207,7 @@ func TestFarEndHoldReferAndIdentity(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.wait(t, "answered", 10*time.Second, isAnswered(off.ID))
-	s.wait(t, "remote hold", 10*time.Second, func(in domain.Input) bool {
-		h, ok := in.(domain.RemoteHold)
-		return ok && h.ID == off.ID && h.On
-	})
+	s.wait(t, "remote hold", 10*time.Second, isRemoteHold(off.ID, true))
 	ev := s.wait(t, "ended", 15*time.Second, isEnded(off.ID)).(domain.CallEnded)
 	if ev.Cause != domain.CauseRemoteHangup {
 		t.Errorf("cause %v", ev.Cause)

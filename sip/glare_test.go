@@ -29,30 +29,7 @@ func TestHoldRetriedAfterRequestPending(t *testing.T) {
 	scenario = scenario[:ours] + `  <recv request="INVITE" />
 ` + sipp.Reply("491 Request Pending") + `  <recv request="ACK" />
 ` + scenario[ours:]
-	e, s := startEngine(t, Account{User: "go1", Domain: "127.0.0.1", AllowDirectCalls: true}, "x")
-	p := sipp.Start(t, scenario, "-m", "1", e.LocalAddr())
-	off := s.wait(t, "offer", 10*time.Second, isOffered).(domain.CallOffered)
-	if err := e.Answer(off.ID); err != nil {
-		t.Fatal(err)
-	}
-	s.wait(t, "answered", 10*time.Second, isAnswered(off.ID))
-	s.wait(t, "remote hold", 10*time.Second, func(in domain.Input) bool {
-		h, ok := in.(domain.RemoteHold)
-		return ok && h.ID == off.ID && h.On
-	})
-	if err := e.Hold(off.ID, true); err != nil {
-		t.Fatal(err)
-	}
-	// The call's commands run in order: the hangup follows the hold and
-	// its retry (within 2 s: the caller owns the Call-ID), and sipp fails
-	// on a BYE that comes instead of the second INVITE.
-	if err := e.Hangup(off.ID); err != nil {
-		t.Fatal(err)
-	}
-	if err := p.Wait(15 * time.Second); err != nil {
-		t.Fatal(err)
-	}
-	s.none(t, "hold failure", func(in domain.Input) bool { _, ok := in.(domain.HoldFailed); return ok })
+	holdWhileHeld(t, scenario) // our retry within 2 s: the caller owns the Call-ID
 }
 
 // TestReinviteCrossingOursGetsRequestPending: while our hold re-INVITE

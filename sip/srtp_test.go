@@ -105,18 +105,12 @@ func TestSRTPHoldKeepsAudio(t *testing.T) {
 			t.Log(k.Log())
 		}
 	}()
-	s.wait(t, "remote hold", 10*time.Second, func(in domain.Input) bool {
-		h, ok := in.(domain.RemoteHold)
-		return ok && h.ID == id && h.On
-	})
+	s.wait(t, "remote hold", 10*time.Second, isRemoteHold(id, true))
 	remoteAnswer("hold")
 	if _, err := alice.Command("resume", ""); err != nil {
 		t.Fatal(err)
 	}
-	s.wait(t, "remote resume", 10*time.Second, func(in domain.Input) bool {
-		h, ok := in.(domain.RemoteHold)
-		return ok && h.ID == id && !h.On
-	})
+	s.wait(t, "remote resume", 10*time.Second, isRemoteHold(id, false))
 	remoteAnswer("resume")
 	hears("after baresip's hold and resume")
 	if err := e.Hangup(id); err != nil {

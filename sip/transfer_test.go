@@ -48,17 +48,7 @@ Content-Length: [len]
       <exec command="echo '[$target] [$repl]' > refer.tmp; mv refer.tmp refer" />
     </action>
   </recv>
-  <send><![CDATA[
-SIP/2.0 202 Accepted
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-
-]]></send>
-  <pause milliseconds="2500" />
+` + sipp.Reply("202 Accepted") + `  <pause milliseconds="2500" />
   <send><![CDATA[
 NOTIFY [$contact] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
