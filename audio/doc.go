@@ -58,7 +58,7 @@
 //		audio.WithRecordingsDir(profileRecDir), // the agent's profile recordings directory
 //		audio.WithAnnouncementsDir(annDir),
 //		audio.WithEventHandler(onAudioEvent))   // DeviceFallback etc. to the UI (fyne.Do)
-//	ag := agent.New(agent.Ports{Telephony: media.WrapTelephony(tel) /* DTMF feedback */, Media: media, ...})
+//	ag := agent.New(agent.Ports{Telephony: tel, Media: media, ...}) // app wraps tel to call PlayDTMF after each SendDTMF
 //	media.Attach(ag) // RecordingStarted/Failed, AnnouncementDone
 //	media.SetRecordingsDir(dir) // at each sign-in: the agent's profile directory ("" at sign-out)
 //	defer media.Close(); defer drv.Close()

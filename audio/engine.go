@@ -472,23 +472,6 @@ func (e *Engine) PlayDTMF(digits string) {
 	e.do(func() { e.tones = append(e.tones, newDTMF(digits, mixRate)) })
 }
 
-// WrapTelephony returns t with DTMF feedback: every SendDTMF that t accepts
-// also plays the digits' tones in the headset.
-func (e *Engine) WrapTelephony(t domain.Telephony) domain.Telephony { return dtmfFeedback{t, e} }
-
-type dtmfFeedback struct {
-	domain.Telephony
-	e *Engine
-}
-
-func (d dtmfFeedback) SendDTMF(id domain.CallID, digits string) error {
-	if err := d.Telephony.SendDTMF(id, digits); err != nil {
-		return err
-	}
-	d.e.PlayDTMF(digits)
-	return nil
-}
-
 // ---- loop ----
 
 func (e *Engine) run() {
