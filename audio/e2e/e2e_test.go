@@ -32,17 +32,7 @@ func stackK(t testing.TB) (*pulse.Server, *kamailio.Server, *baresip.Phone, *sip
 	srv.Setenv(t)
 	k := kamailio.Start(t, kamailio.Options{})
 	alice := baresip.Start(t, baresip.Options{User: "alice", Password: "alice-pw", Registrar: k.Addr, ToneHz: 440})
-	tel, err := sip.New(sip.Account{User: "go1", Domain: k.Addr}, func() (string, error) { return "go1-pw", nil },
-		sip.WithBindHost("127.0.0.1"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	events := &sink{}
-	tel.Attach(events)
-	if err := tel.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = tel.Close() })
+	tel, events := startTel(t, sip.Account{User: "go1", Domain: k.Addr}, "go1-pw")
 	if err := tel.Register(); err != nil {
 		t.Fatal(err)
 	}
@@ -70,13 +60,11 @@ type sink struct {
 	in []domain.Input
 }
 
-// fakeDeviceStack is a SIP engine on 127.0.0.1 (direct calls, codec only)
-// and an audio engine on fake devices (noise suppression off), both
-// posting to one sink and closed at the end of the test.
-func fakeDeviceStack(t testing.TB, codec string) (*sip.Engine, *audio.Engine, *audiotest.Driver, *sink) {
+// startTel starts a SIP engine for acct on 127.0.0.1, its events in the
+// returned sink, closed at the end of the test.
+func startTel(t testing.TB, acct sip.Account, password string) (*sip.Engine, *sink) {
 	t.Helper()
-	tel, err := sip.New(sip.Account{User: "go1", Domain: "127.0.0.1", Codecs: []string{codec}},
-		func() (string, error) { return "x", nil }, sip.WithBindHost("127.0.0.1"))
+	tel, err := sip.New(acct, func() (string, error) { return password, nil }, sip.WithBindHost("127.0.0.1"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,6 +74,15 @@ func fakeDeviceStack(t testing.TB, codec string) (*sip.Engine, *audio.Engine, *a
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = tel.Close() })
+	return tel, events
+}
+
+// fakeDeviceStack is a SIP engine on 127.0.0.1 (direct calls, codec only)
+// and an audio engine on fake devices (noise suppression off), both
+// posting to one sink and closed at the end of the test.
+func fakeDeviceStack(t testing.TB, codec string) (*sip.Engine, *audio.Engine, *audiotest.Driver, *sink) {
+	t.Helper()
+	tel, events := startTel(t, sip.Account{User: "go1", Domain: "127.0.0.1", Codecs: []string{codec}}, "x")
 	drv := audiotest.NewDriver()
 	set := audio.DefaultSettings()
 	set.NoiseSuppress = false
