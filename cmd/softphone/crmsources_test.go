@@ -28,10 +28,7 @@ func TestContactBookFinderOverTheLocalCRM(t *testing.T) {
 	db, dir := openStore(t)
 	core := &fakeCore{}
 	core.set("a1")
-	src, err := newSources(db, core, nil, domain.DefaultConfig(), dir, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
+	src := testSources(t, db, core, dir)
 	p, err := db.Profile("a1")
 	if err != nil {
 		t.Fatal(err)
@@ -120,10 +117,7 @@ func (f *fakeOutbox) Resend(id string, e store.EntryID) error {
 func TestSyncSourceOverTheOutbox(t *testing.T) {
 	db, dir := openStore(t)
 	core := &fakeCore{}
-	src, err := newSources(db, core, nil, domain.DefaultConfig(), dir, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
+	src := testSources(t, db, core, dir)
 	payload, _ := json.Marshal(domain.CallLog{Key: "k1", Remote: domain.Party{Name: "Bob Jones", Number: "+12025550143"}})
 	ob := &fakeOutbox{st: outbox.Status{Pending: 3, Dead: 1, LastError: "REQUIRED_FIELD_MISSING"},
 		dead: []store.Entry{{ID: store.EntryID{Target: "salesforce", Seq: 7}, LastError: "REQUIRED_FIELD_MISSING", Payload: payload}}}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"log/slog"
 	"slices"
 	"testing"
 	"time"
@@ -32,10 +31,7 @@ func TestFinderNameResultsCarryNumbers(t *testing.T) {
 	db, dir := openStore(t)
 	core := &fakeCore{}
 	core.set("a1")
-	src, err := newSources(db, core, nil, domain.DefaultConfig(), dir, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
+	src := testSources(t, db, core, dir)
 	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	ada := domain.CRMRecord{ID: "003A", Type: "Contact", Name: "Ada Lovelace", URL: "https://crm.example/003A"}
 	bob := domain.CRMRecord{ID: "003B", Type: "Contact", Name: "Ada Byron", URL: "https://crm.example/003B"}
@@ -78,10 +74,7 @@ func TestFinderOffersRecordPhones(t *testing.T) {
 	db, dir := openStore(t)
 	core := &fakeCore{}
 	core.set("a1")
-	src, err := newSources(db, core, nil, domain.DefaultConfig(), dir, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
+	src := testSources(t, db, core, dir)
 	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	ada := domain.CRMRecord{ID: "003A", Type: "Contact", Name: "Ada Lovelace", URL: "https://crm.example/003A",
 		Phones: []string{"+442079460018", "+447700900001", "ext. 42", "+442079460018"}}

@@ -2,11 +2,9 @@ package main
 
 import (
 	"errors"
-	"log/slog"
 	"testing"
 	"time"
 
-	"github.com/callcentre/softphone/agent/domain"
 	"github.com/callcentre/softphone/ui"
 )
 
@@ -16,10 +14,7 @@ import (
 func TestNoteDraftsInTheProfile(t *testing.T) {
 	db, dir := openStore(t)
 	core := &fakeCore{}
-	src, err := newSources(db, core, nil, domain.DefaultConfig(), dir, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
+	src := testSources(t, db, core, dir)
 	if err := src.SaveDraft(ui.NoteDraft{Key: "k1", Notes: "x"}); !errors.Is(err, errNotSignedIn) {
 		t.Fatalf("draft while signed out: %v", err)
 	}

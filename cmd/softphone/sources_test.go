@@ -80,13 +80,21 @@ func openStore(t *testing.T) (*store.DB, string) {
 	return db, dir
 }
 
-func TestSourcesLibraryOverTheStore(t *testing.T) {
-	db, dir := openStore(t)
-	core := &fakeCore{}
+// testSources builds the app's sources over db with the default
+// configuration, no secret store and a silent log.
+func testSources(t *testing.T, db *store.DB, core agentSource, dir string) *sources {
+	t.Helper()
 	src, err := newSources(db, core, nil, domain.DefaultConfig(), dir, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return src
+}
+
+func TestSourcesLibraryOverTheStore(t *testing.T) {
+	db, dir := openStore(t)
+	core := &fakeCore{}
+	src := testSources(t, db, core, dir)
 	if _, err := src.Favorites(); !errors.Is(err, errNotSignedIn) {
 		t.Fatalf("favorites while signed out: %v", err)
 	}
@@ -149,10 +157,7 @@ func TestSourcesLibraryOverTheStore(t *testing.T) {
 func TestSourcesSettingsAndRememberMe(t *testing.T) {
 	db, dir := openStore(t)
 	core := &fakeCore{}
-	src, err := newSources(db, core, nil, domain.DefaultConfig(), dir, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
+	src := testSources(t, db, core, dir)
 	if s, err := src.LoadSettings(); err != nil || !s.EchoCancel {
 		t.Fatalf("defaults: %+v %v", s, err)
 	}
@@ -213,10 +218,7 @@ func TestSourcesSharedPCLogoutWipes(t *testing.T) {
 		t.Fatal(err)
 	}
 	core := &fakeCore{}
-	src, err := newSources(db, core, nil, domain.DefaultConfig(), dir, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
+	src := testSources(t, db, core, dir)
 	if !src.Shared() {
 		t.Fatal("shared flag not read")
 	}
@@ -308,10 +310,7 @@ func TestSourcesSignInSSO(t *testing.T) {
 func TestSettingsApplyLive(t *testing.T) {
 	db, dir := openStore(t)
 	core := &fakeCore{}
-	src, err := newSources(db, core, nil, domain.DefaultConfig(), dir, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
+	src := testSources(t, db, core, dir)
 	var applied []ui.Settings
 	level := new(slog.LevelVar)
 	src.live = &liveSettings{level: level, audio: func(s ui.Settings) { applied = append(applied, s) }}
